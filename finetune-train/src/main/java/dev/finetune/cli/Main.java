@@ -1,0 +1,48 @@
+package dev.finetune.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./finetune} command line. Each subcommand is a picocli {@link Command} class listed in
+ * {@code subcommands} below; exit status 0 on success, 1 on failure, 2 on a usage error.
+ */
+@Command(name = "finetune",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Cohere-style fine-tuning, trained locally on the CPU.",
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit status (used by tests). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"finetune " + (v == null ? "dev" : v)};
+        }
+    }
+}

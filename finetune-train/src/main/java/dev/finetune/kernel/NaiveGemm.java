@@ -1,0 +1,28 @@
+package dev.finetune.kernel;
+
+/**
+ * The reference {@link Gemm}: a plain triple loop with a double accumulator. Slow and obviously right;
+ * the fast kernels are tested against it.
+ */
+public final class NaiveGemm implements Gemm {
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc,
+                     boolean accumulate) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    float av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    float bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    sum += (double) av * bv;
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] = accumulate ? c[ci] + (float) sum : (float) sum;
+            }
+        }
+    }
+}
