@@ -1,0 +1,96 @@
+package dev.finetune.pii;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The words just before a candidate, which decide many ambiguous cases: {@code call 4155552671} is a
+ * phone number, {@code order 4155552671} is not. Words are maximal runs of ASCII letters and digits,
+ * lower-cased; two-word keywords ({@code social security}) are matched as bigrams.
+ */
+final class Context {
+    /** Polarity: the nearest keyword before the candidate says it is this type. */
+    static final int POSITIVE = 1;
+    /** Polarity: no keyword within reach. */
+    static final int NONE = 0;
+    /** Polarity: the nearest keyword says it is something else (an order number, an ISBN, a version). */
+    static final int NEGATIVE = -1;
+
+    /** How far back we look, in characters, so that the cost per candidate is bounded. */
+    private static final int MAX_CHARS = 64;
+
+    private Context() {
+    }
+
+    /**
+     * Looks at up to {@code maxWords} words before {@code index}, nearest first, and returns the polarity
+     * of the first keyword met (single word or bigram), or {@link #NONE}.
+     */
+    static int polarity(String text, int index, int maxWords, Set<String> positive, Set<String> negative) {
+        String[] words = wordsBefore(text, index, maxWords + 1);
+        for (int i = 0; i < Math.min(words.length, maxWords); i++) {
+            String w = words[i];
+            if (w == null) {
+                break;
+            }
+            // The bigram is more specific than its last word: "order number" beats "number".
+            String bigram = i + 1 < words.length && words[i + 1] != null ? words[i + 1] + " " + w : null;
+            if (bigram != null && positive.contains(bigram)) {
+                return POSITIVE;
+            }
+            if (bigram != null && negative.contains(bigram)) {
+                return NEGATIVE;
+            }
+            if (positive.contains(w)) {
+                return POSITIVE;
+            }
+            if (negative.contains(w)) {
+                return NEGATIVE;
+            }
+        }
+        return NONE;
+    }
+
+    /** Whether any of the {@code maxWords} words before {@code index} is in {@code keywords}. */
+    static boolean anyBefore(String text, int index, int maxWords, Set<String> keywords) {
+        return polarity(text, index, maxWords, keywords, Set.of()) == POSITIVE;
+    }
+
+    /** Up to {@code n} lower-case words ending before {@code index}, nearest first; missing ones are null. */
+    static String[] wordsBefore(String text, int index, int n) {
+        String[] out = new String[n];
+        int lo = Math.max(0, index - MAX_CHARS);
+        int i = index;
+        int k = 0;
+        while (k < n && i > lo) {
+            while (i > lo && !isWordChar(text.charAt(i - 1))) {
+                i--;
+            }
+            int end = i;
+            while (i > lo && isWordChar(text.charAt(i - 1))) {
+                i--;
+            }
+            if (end > i) {
+                out[k++] = text.substring(i, end).toLowerCase(Locale.ROOT);
+            }
+        }
+        return out;
+    }
+
+    static boolean isWordChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    }
+
+    static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    /** Letters, digits and underscore: the characters that glue a value into a longer identifier. */
+    static boolean isIdentChar(char c) {
+        return isWordChar(c) || c == '_';
+    }
+}
