@@ -6,7 +6,9 @@ import java.util.Set;
 /**
  * The words just before a candidate, which decide many ambiguous cases: {@code call 4155552671} is a
  * phone number, {@code order 4155552671} is not. Words are maximal runs of ASCII letters and digits,
- * lower-cased; two-word keywords ({@code social security}) are matched as bigrams.
+ * lower-cased; two-word keywords ({@code social security}) are matched as bigrams. The look-back stops
+ * at the end of the previous sentence (a line break, or '.', '!', '?' before a space) and at another
+ * number of five or more digits, since a keyword before that number is about that number.
  */
 final class Context {
     /** Polarity: the nearest keyword before the candidate says it is this type. */
@@ -64,6 +66,9 @@ final class Context {
         int k = 0;
         while (k < n && i > lo) {
             while (i > lo && !isWordChar(text.charAt(i - 1))) {
+                if (endsSentence(text, i - 1)) {
+                    return out; // words of the previous sentence say nothing about this value
+                }
                 i--;
             }
             int end = i;
@@ -71,10 +76,31 @@ final class Context {
                 i--;
             }
             if (end > i) {
+                if (end - i >= 5 && allDigits(text, i, end)) {
+                    return out; // another number in between: a keyword further back belongs to it
+                }
                 out[k++] = text.substring(i, end).toLowerCase(Locale.ROOT);
             }
         }
         return out;
+    }
+
+    private static boolean allDigits(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!isAsciiDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A line break, or '.', '!' or '?' followed by whitespace. */
+    private static boolean endsSentence(String text, int i) {
+        char c = text.charAt(i);
+        if (c == '\n' || c == '\r') {
+            return true;
+        }
+        return (c == '.' || c == '!' || c == '?') && i + 1 < text.length() && Character.isWhitespace(text.charAt(i + 1));
     }
 
     static boolean isWordChar(char c) {

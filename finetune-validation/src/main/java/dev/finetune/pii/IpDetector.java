@@ -10,7 +10,7 @@ import java.util.Set;
  * and decimal and is rejected), not glued to letters, digits or another dotted number on either side
  * ({@code 1.2.3.4.5}, {@code 10.0.19045.2965} and {@code v1.2.3.4} are versions). Confidence 0.8; when all
  * four octets are single digits ({@code 1.2.3.4}) 0.45, because that is more often a version; a version word
- * before it rejects it.
+ * nearer than any address word ({@code ip}, {@code host}, {@code from}) rejects it.
  *
  * <p>IPv6: a token of hex digits, colons and dots that parses as RFC 4291 text: eight groups of 1-4 hex
  * digits, or fewer with exactly one {@code ::}, optionally ending in an embedded IPv4 address. Times
@@ -20,6 +20,8 @@ import java.util.Set;
  * threshold, since those are as likely C++ scopes or loopback as personal data.
  */
 final class IpDetector implements Detector {
+    static final Set<String> ADDRESS_WORDS = Set.of("ip", "ipv4", "ipv6", "address", "addr", "host", "server", "from",
+            "client", "remote", "src", "dst", "source", "destination", "gateway", "dns", "ping", "connect", "login");
     static final Set<String> VERSION_WORDS = Set.of("version", "ver", "v", "build", "release", "firmware", "rev", "revision");
 
     @Override
@@ -41,7 +43,7 @@ final class IpDetector implements Detector {
             if (end > 0 && !runsOn(text, end)) {
                 boolean small = end - i == 7;
                 double confidence = small ? 0.45 : 0.8;
-                if (Context.anyBefore(text, i, 2, VERSION_WORDS)) {
+                if (Context.polarity(text, i, 3, ADDRESS_WORDS, VERSION_WORDS) == Context.NEGATIVE) {
                     confidence = 0.2;
                 }
                 out.add(Finding.of(PiiType.IP_ADDRESS, i, end, confidence, "ipv4", Masks.ip(text.substring(i, end))));

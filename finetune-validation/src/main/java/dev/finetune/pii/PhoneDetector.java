@@ -154,7 +154,7 @@ final class PhoneDetector implements Detector {
             }
             if (start > 1 && isJoiner(p)) {
                 char pp = text.charAt(start - 2);
-                if (Context.isAsciiDigit(pp) || (p != ' ' && Context.isIdentChar(pp))) {
+                if (Context.isAsciiDigit(pp) ? !(p == ' ' && endsTimeOrDecimal(text, start - 2)) : (p != ' ' && Context.isIdentChar(pp))) {
                     return true;
                 }
             }
@@ -166,12 +166,32 @@ final class PhoneDetector implements Detector {
             }
             if (end + 1 < text.length() && isJoiner(q)) {
                 char qq = text.charAt(end + 1);
-                if (Context.isAsciiDigit(qq) || (q != ' ' && Context.isIdentChar(qq))) {
+                if (Context.isAsciiDigit(qq) ? !(q == ' ' && startsTimeOrDecimal(text, end + 1)) : (q != ' ' && Context.isIdentChar(qq))) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /** The digit run ending at {@code last} is the tail of a time, date or decimal ({@code 09:15}, {@code 3.5}). */
+    private static boolean endsTimeOrDecimal(String text, int last) {
+        int i = last;
+        while (i >= 0 && Context.isAsciiDigit(text.charAt(i))) {
+            i--;
+        }
+        return i > 0 && (text.charAt(i) == ':' || text.charAt(i) == '.' || text.charAt(i) == ',' || text.charAt(i) == '/')
+                && Context.isAsciiDigit(text.charAt(i - 1));
+    }
+
+    /** The digit run starting at {@code first} is the head of a time, date or decimal. */
+    private static boolean startsTimeOrDecimal(String text, int first) {
+        int i = first;
+        while (i < text.length() && Context.isAsciiDigit(text.charAt(i))) {
+            i++;
+        }
+        return i + 1 < text.length() && (text.charAt(i) == ':' || text.charAt(i) == '.' || text.charAt(i) == ',' || text.charAt(i) == '/')
+                && Context.isAsciiDigit(text.charAt(i + 1));
     }
 
     private static boolean isJoiner(char c) {

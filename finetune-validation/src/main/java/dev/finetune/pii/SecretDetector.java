@@ -67,6 +67,11 @@ final class SecretDetector implements Detector {
             "credential", "credentials", "bearer", "auth", "authorization", "signature", "private", "privatekey",
             "access", "session", "cookie", "salt", "hmac", "api");
 
+    /** Hashes and identifiers are high-entropy too, but public: {@code commit 86b5c7...}, {@code sha256 ...}. */
+    static final Set<String> NOT_SECRET_WORDS = Set.of(
+            "commit", "sha", "sha1", "sha256", "sha512", "md5", "hash", "checksum", "digest", "uuid", "guid", "id",
+            "request", "trace", "span", "etag", "revision", "rev", "fingerprint", "integrity");
+
     /** Bits per character: random base62 of length 20 averages about 4.0, English words about 3.0. */
     static final double MIN_ENTROPY = 3.5;
     /** Hex has a 16-letter alphabet, so a random hex string tops out at 4 bits per character. */
@@ -209,7 +214,8 @@ final class SecretDetector implements Detector {
     /**
      * Tokens of base64/base64url/hex-like characters (plus up to two '=' of padding), at least 20 long, with
      * Shannon entropy over their characters of at least {@link #MIN_ENTROPY} bits ({@link #MIN_ENTROPY_HEX}
-     * for hex), two or more character classes, and a secret word among the three words before them.
+     * for hex), two or more character classes including digits, and a secret word nearer than any hash word
+     * ({@code commit}, {@code sha256}, {@code uuid}) among the three words before them.
      */
     private static void detectHighEntropyNearKeyword(String text, List<Finding> out) {
         int n = text.length();
@@ -241,7 +247,7 @@ final class SecretDetector implements Detector {
             if (len < MIN_SECRET_LENGTH || len > MAX_TOKEN || !looksRandom(text, s, e)) {
                 continue;
             }
-            if (!Context.anyBefore(text, s, 3, KEYWORDS)) {
+            if (Context.polarity(text, s, 3, KEYWORDS, NOT_SECRET_WORDS) != Context.POSITIVE) {
                 continue;
             }
             boolean assigned = assignedDirectly(text, s);

@@ -25,7 +25,7 @@ final class SsnDetector implements Detector {
             "ssn", "ss", "ssns", "social security", "social", "security", "taxpayer", "tin", "itin", "ssa");
     static final Set<String> NEGATIVE = Set.of(
             "phone", "tel", "call", "mobile", "fax", "order", "invoice", "tracking", "ref", "reference", "account",
-            "acct", "routing", "zip", "isbn", "sku", "serial", "ticket", "id", "order number", "routing number");
+            "acct", "routing", "zip", "isbn", "sku", "serial", "ticket", "id", "batch", "lot", "order number", "routing number");
     private static final Set<String> SPECIMENS = Set.of("078051120", "219099999", "123456789");
 
     @Override
