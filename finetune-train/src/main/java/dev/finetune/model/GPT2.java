@@ -1,0 +1,490 @@
+package dev.finetune.model;
+
+import dev.finetune.kernel.Gemm;
+import dev.finetune.kernel.Kernels;
+import dev.finetune.optim.AdamW;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
+
+/**
+ * A GPT-2 model on {@code float[]}, in llm.c's shape: one flat parameter buffer and one flat gradient
+ * buffer with a {@link TensorView} per HuggingFace tensor, activations allocated once per (B, T) and
+ * reused, and a training step that allocates nothing:
+ * <pre>
+ *   float loss = model.forward(tokens, targets, B, T);   // logits (B,T,V) and the mean loss
+ *   model.zeroGrad();
+ *   model.backward();                                    // gradients += d loss / d weights
+ *   optimizer.step(lr);
+ * </pre>
+ * The loss is the mean cross-entropy over positions whose target is not {@link #IGNORE_INDEX} (-100),
+ * as torch's {@code cross_entropy(ignore_index=-100)}; ignored positions contribute neither loss nor
+ * gradient. When every position is ignored the loss is 0 and the gradients stay 0 (torch returns NaN
+ * there; a batch with nothing to learn should not poison the weights).
+ *
+ * <p>Memory: the parameters and gradients take 4 bytes each per weight; the activations about
+ * {@code 4·(L·(16·C + NH·T)·B·T + B·T·V)} bytes, of which the logits (B·T·V floats) dominate for GPT-2's
+ * V = 50257 (B 8, T 128: 206 MB). {@link #backward()} reuses the logits buffer for their gradient, so
+ * {@link #logits()} is valid from a forward pass until the next backward pass.
+ *
+ * <p>Tensors can be frozen ({@link #setTrainable}); backward then skips their weight gradients (and
+ * the blocks below the lowest trainable tensor), and {@link #optimizerSlices} leaves them out.
+ * Not thread-safe: one thread drives a model; the kernels parallelise inside each layer.
+ */
+public final class GPT2 {
+    /** Target value of a position that the loss ignores (torch's default {@code ignore_index}). */
+    public static final int IGNORE_INDEX = -100;
+
+    private final GPT2Config config;
+    private final Gemm gemm;
+    private final float[] params;
+    private float[] grads;
+    private final List<TensorView> tensors;
+    private final Map<String, Integer> indexByName;
+    private final boolean[] trainable;
+
+    // offsets into params / grads
+    private final int wte;
+    private final int wpe;
+    private final int lnfw;
+    private final int lnfb;
+    private final int[] ln1w;
+    private final int[] ln1b;
+    private final int[] qkvw;
+    private final int[] qkvb;
+    private final int[] attprojw;
+    private final int[] attprojb;
+    private final int[] ln2w;
+    private final int[] ln2b;
+    private final int[] fcw;
+    private final int[] fcb;
+    private final int[] fcprojw;
+    private final int[] fcprojb;
+    /** lowestNeeded: the lowest layer whose backward is needed (L when none; -1 when the embeddings train). */
+    private int lowestNeeded;
+
+    private Activations acts;
+    private int batch;
+    private int seqLen;
+    private boolean hasTargets;
+    private boolean logitsValid;
+    private int validTargets;
+    private float loss = Float.NaN;
+
+    /** A model with every weight zero (fill it with {@link #parameters()} or {@link GPT2Checkpoint}). */
+    public GPT2(GPT2Config config) {
+        this(config, Kernels.gemm());
+    }
+
+    /** A model with every weight zero that multiplies with {@code gemm}. */
+    public GPT2(GPT2Config config, Gemm gemm) {
+        this.config = config;
+        this.gemm = gemm;
+        long count = config.parameterCount();
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a model of " + count + " weights does not fit one Java array (limit "
+                    + (Integer.MAX_VALUE - 8) + ")");
+        }
+        int L = config.layers();
+        int C = config.channels();
+        List<TensorView> list = new ArrayList<>();
+        int[] next = {0};
+        java.util.function.BiFunction<String, int[], Integer> add = (name, shape) -> {
+            TensorView v = new TensorView(name, next[0], shape);
+            list.add(v);
+            next[0] += v.size();
+            return v.offset();
+        };
+        wte = add.apply("wte.weight", new int[] {config.vocabSize(), C});
+        wpe = add.apply("wpe.weight", new int[] {config.maxSeqLen(), C});
+        ln1w = new int[L];
+        ln1b = new int[L];
+        qkvw = new int[L];
+        qkvb = new int[L];
+        attprojw = new int[L];
+        attprojb = new int[L];
+        ln2w = new int[L];
+        ln2b = new int[L];
+        fcw = new int[L];
+        fcb = new int[L];
+        fcprojw = new int[L];
+        fcprojb = new int[L];
+        for (int l = 0; l < L; l++) {
+            String p = "h." + l + ".";
+            ln1w[l] = add.apply(p + "ln_1.weight", new int[] {C});
+            ln1b[l] = add.apply(p + "ln_1.bias", new int[] {C});
+            qkvw[l] = add.apply(p + "attn.c_attn.weight", new int[] {C, 3 * C});
+            qkvb[l] = add.apply(p + "attn.c_attn.bias", new int[] {3 * C});
+            attprojw[l] = add.apply(p + "attn.c_proj.weight", new int[] {C, C});
+            attprojb[l] = add.apply(p + "attn.c_proj.bias", new int[] {C});
+            ln2w[l] = add.apply(p + "ln_2.weight", new int[] {C});
+            ln2b[l] = add.apply(p + "ln_2.bias", new int[] {C});
+            fcw[l] = add.apply(p + "mlp.c_fc.weight", new int[] {C, 4 * C});
+            fcb[l] = add.apply(p + "mlp.c_fc.bias", new int[] {4 * C});
+            fcprojw[l] = add.apply(p + "mlp.c_proj.weight", new int[] {4 * C, C});
+            fcprojb[l] = add.apply(p + "mlp.c_proj.bias", new int[] {C});
+        }
+        lnfw = add.apply("ln_f.weight", new int[] {C});
+        lnfb = add.apply("ln_f.bias", new int[] {C});
+        if (next[0] != count) {
+            throw new IllegalStateException("layout holds " + next[0] + " weights, config says " + count);
+        }
+        this.tensors = Collections.unmodifiableList(list);
+        Map<String, Integer> byName = new LinkedHashMap<>();
+        for (int i = 0; i < list.size(); i++) {
+            byName.put(list.get(i).name(), i);
+        }
+        this.indexByName = Collections.unmodifiableMap(byName);
+        this.params = new float[(int) count];
+        this.trainable = new boolean[list.size()];
+        Arrays.fill(trainable, true);
+        updateLowestNeeded();
+    }
+
+    /**
+     * A freshly initialised model, deterministic in {@code seed}: matrices and embeddings normal with
+     * standard deviation {@code std}, the two residual projections per block {@code std/sqrt(2L)} (as
+     * GPT-2 does), LayerNorm weights 1, biases 0.
+     */
+    public static GPT2 randomInit(GPT2Config config, long seed, float std) {
+        GPT2 m = new GPT2(config);
+        Random rnd = new Random(seed);
+        float projStd = (float) (std / Math.sqrt(2.0 * config.layers()));
+        for (TensorView v : m.tensors) {
+            String n = v.name();
+            if (n.endsWith("ln_1.weight") || n.endsWith("ln_2.weight") || n.equals("ln_f.weight")) {
+                Arrays.fill(m.params, v.offset(), v.offset() + v.size(), 1f);
+            } else if (v.rank() == 2) {
+                float s = n.endsWith("c_proj.weight") ? projStd : std;
+                for (int i = 0; i < v.size(); i++) {
+                    m.params[v.offset() + i] = (float) (rnd.nextGaussian() * s);
+                }
+            }
+        }
+        return m;
+    }
+
+    public GPT2Config config() {
+        return config;
+    }
+
+    /** The flat parameter buffer; tensors are {@link #tensors()} views into it. Writes change the model. */
+    public float[] parameters() {
+        return params;
+    }
+
+    /** The flat gradient buffer (same views as the parameters), allocated by the first {@link #zeroGrad()}. */
+    public float[] gradients() {
+        ensureGrads();
+        return grads;
+    }
+
+    /** Every tensor in HuggingFace order: wte, wpe, h.0 ... h.{L-1}, ln_f. */
+    public List<TensorView> tensors() {
+        return tensors;
+    }
+
+    /** The view called {@code name} (HuggingFace name without the {@code transformer.} prefix). */
+    public TensorView tensor(String name) {
+        return tensors.get(index(name));
+    }
+
+    /** A copy of tensor {@code name}'s weights. */
+    public float[] copyOf(String name) {
+        TensorView v = tensor(name);
+        return Arrays.copyOfRange(params, v.offset(), v.offset() + v.size());
+    }
+
+    private int index(String name) {
+        Integer i = indexByName.get(name);
+        if (i == null) {
+            throw new IllegalArgumentException("no tensor \"" + name + "\" in a GPT-2 with " + config.layers() + " layers");
+        }
+        return i;
+    }
+
+    public boolean isTrainable(String name) {
+        return trainable[index(name)];
+    }
+
+    /** Freezes or unfreezes one tensor; a frozen tensor's gradient stays zero. */
+    public void setTrainable(String name, boolean value) {
+        int i = index(name);
+        trainable[i] = value;
+        if (!value && grads != null) {
+            TensorView v = tensors.get(i);
+            Arrays.fill(grads, v.offset(), v.offset() + v.size(), 0f);
+        }
+        updateLowestNeeded();
+    }
+
+    /** Freezes or unfreezes every tensor. */
+    public void setAllTrainable(boolean value) {
+        for (TensorView v : tensors) {
+            setTrainable(v.name(), value);
+        }
+    }
+
+    private void updateLowestNeeded() {
+        if (trainable[index("wte.weight")] || trainable[index("wpe.weight")]) {
+            lowestNeeded = -1;
+            return;
+        }
+        lowestNeeded = config.layers();
+        for (int l = config.layers() - 1; l >= 0; l--) {
+            String p = "h." + l + ".";
+            for (TensorView v : tensors) {
+                if (v.name().startsWith(p) && trainable[indexByName.get(v.name())]) {
+                    lowestNeeded = l;
+                }
+            }
+        }
+    }
+
+    /** Gradient offset of the tensor at params offset {@code off}, or -1 when it is frozen. */
+    private int g(int off, String name) {
+        return trainable[indexByName.get(name)] ? off : -1;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Logits only (no loss): fills {@link #logits()} for {@code tokens} (B,T). */
+    public void forward(int[] tokens, int B, int T) {
+        forward(tokens, null, B, T);
+    }
+
+    /**
+     * Forward pass over {@code tokens} (B,T) row-major; with {@code targets} (B,T) also the mean
+     * cross-entropy, returned (NaN without targets). Activations are (re)allocated only when (B, T)
+     * exceeds every earlier pass.
+     */
+    public float forward(int[] tokens, int[] targets, int B, int T) {
+        int V = config.vocabSize();
+        int C = config.channels();
+        int L = config.layers();
+        int NH = config.heads();
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+            throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= n_positions "
+                    + config.maxSeqLen());
+        }
+        int BT = B * T;
+        if (tokens.length < BT || targets != null && targets.length < BT) {
+            throw new IllegalArgumentException("tokens/targets hold fewer than B*T = " + BT + " entries");
+        }
+        int valid = 0;
+        for (int i = 0; i < BT; i++) {
+            if (tokens[i] < 0 || tokens[i] >= V) {
+                throw new IllegalArgumentException("token " + tokens[i] + " at position " + i + " is outside [0, " + V + ")");
+            }
+            if (targets != null) {
+                int t = targets[i];
+                if (t != IGNORE_INDEX && (t < 0 || t >= V)) {
+                    throw new IllegalArgumentException("target " + t + " at position " + i + " is neither "
+                            + IGNORE_INDEX + " nor in [0, " + V + ")");
+                }
+                if (t != IGNORE_INDEX) {
+                    valid++;
+                }
+            }
+        }
+        ensureActivations(B, T);
+        Activations a = acts;
+        System.arraycopy(tokens, 0, a.tokens, 0, BT);
+        if (targets != null) {
+            System.arraycopy(targets, 0, a.targets, 0, BT);
+        }
+        batch = B;
+        seqLen = T;
+
+        Layers.encoderForward(a.encoded, a.tokens, params, wte, wpe, B, T, C);
+        float[] residual = a.encoded;
+        float eps = config.layerNormEpsilon();
+        for (int l = 0; l < L; l++) {
+            Layers.layernormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], residual, params, ln1w[l], ln1b[l], BT, C, eps);
+            Layers.matmulForward(gemm, a.qkv[l], a.ln1[l], params, qkvw[l], qkvb[l], BT, C, 3 * C);
+            Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], B, T, C, NH);
+            Layers.matmulForward(gemm, a.proj, a.atty[l], params, attprojw[l], attprojb[l], BT, C, C);
+            Layers.residualForward(a.residual2[l], residual, a.proj, BT * C);
+            Layers.layernormForward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], params, ln2w[l], ln2b[l], BT, C, eps);
+            Layers.matmulForward(gemm, a.fch[l], a.ln2[l], params, fcw[l], fcb[l], BT, C, 4 * C);
+            Layers.geluForward(a.fchGelu[l], a.fch[l], BT * 4 * C);
+            Layers.matmulForward(gemm, a.proj, a.fchGelu[l], params, fcprojw[l], fcprojb[l], BT, 4 * C, C);
+            Layers.residualForward(a.residual3[l], a.residual2[l], a.proj, BT * C);
+            residual = a.residual3[l];
+        }
+        Layers.layernormForward(a.lnf, a.lnfMean, a.lnfRstd, residual, params, lnfw, lnfb, BT, C, eps);
+        // logits (BT,V) = lnf (BT,C) · wteᵀ, the head tied to the token embedding
+        gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, wte, C, a.logits, 0, V, false);
+        logitsValid = true;
+        hasTargets = targets != null;
+        validTargets = valid;
+        if (targets == null) {
+            loss = Float.NaN;
+        } else {
+            double total = Layers.crossEntropyForward(a.lse, a.rowLoss, a.logits, a.targets, IGNORE_INDEX, BT, V);
+            loss = valid == 0 ? 0f : (float) (total / valid);
+        }
+        return loss;
+    }
+
+    /** Sets every trainable gradient to zero (allocating the gradient buffer on first use). */
+    public void zeroGrad() {
+        ensureGrads();
+        for (int i = 0; i < tensors.size(); i++) {
+            if (trainable[i]) {
+                TensorView v = tensors.get(i);
+                Arrays.fill(grads, v.offset(), v.offset() + v.size(), 0f);
+            }
+        }
+    }
+
+    /**
+     * Backward pass of the last {@link #forward(int[], int[], int, int)} with targets: adds the gradient
+     * of its mean loss to {@link #gradients()}. Consumes the logits (their buffer becomes dlogits).
+     */
+    public void backward() {
+        if (!logitsValid || !hasTargets) {
+            throw new IllegalStateException("backward() needs a forward pass with targets since the last backward()");
+        }
+        ensureGrads();
+        Activations a = acts;
+        int B = batch;
+        int T = seqLen;
+        int BT = B * T;
+        int C = config.channels();
+        int V = config.vocabSize();
+        int NH = config.heads();
+        int L = config.layers();
+        float[] gr = grads;
+        logitsValid = false;
+
+        float scale = validTargets == 0 ? 0f : 1f / validTargets;
+        float[] dlogits = a.logits;
+        Layers.crossEntropyBackward(dlogits, a.logits, a.lse, a.targets, IGNORE_INDEX, scale, BT, V);
+        // tied head: dlnf (BT,C) = dlogits (BT,V) · wte (V,C); dwte (V,C) += dlogitsᵀ · lnf
+        gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params, wte, C, a.dC, 0, C, false);
+        if (trainable[0]) {
+            gemm.gemm(true, false, V, C, BT, dlogits, 0, V, a.lnf, 0, C, gr, wte, C, true);
+        }
+        float[] top = a.residual3[L - 1];
+        Arrays.fill(a.dResidual, 0, BT * C, 0f);
+        Layers.layernormBackward(a.dResidual, gr, g(lnfw, "ln_f.weight"), g(lnfb, "ln_f.bias"), a.dC, top,
+                params, lnfw, a.lnfMean, a.lnfRstd, BT, C);
+
+        for (int l = L - 1; l >= 0 && l >= lowestNeeded; l--) {
+            String p = "h." + l + ".";
+            float[] residual = l == 0 ? a.encoded : a.residual3[l - 1];
+            // MLP: residual3 = residual2 + c_proj(gelu(c_fc(ln_2(residual2)))); dResidual is d residual3
+            Arrays.fill(a.dFchGelu, 0, BT * 4 * C, 0f);
+            Layers.matmulBackward(gemm, a.dFchGelu, gr, g(fcprojw[l], p + "mlp.c_proj.weight"),
+                    g(fcprojb[l], p + "mlp.c_proj.bias"), a.dResidual, a.fchGelu[l], params, fcprojw[l], BT, 4 * C, C);
+            Arrays.fill(a.dFch, 0, BT * 4 * C, 0f);
+            Layers.geluBackward(a.dFch, a.fch[l], a.dFchGelu, BT * 4 * C);
+            Arrays.fill(a.dC, 0, BT * C, 0f);
+            Layers.matmulBackward(gemm, a.dC, gr, g(fcw[l], p + "mlp.c_fc.weight"), g(fcb[l], p + "mlp.c_fc.bias"),
+                    a.dFch, a.ln2[l], params, fcw[l], BT, C, 4 * C);
+            Layers.layernormBackward(a.dResidual, gr, g(ln2w[l], p + "ln_2.weight"), g(ln2b[l], p + "ln_2.bias"),
+                    a.dC, a.residual2[l], params, ln2w[l], a.ln2Mean[l], a.ln2Rstd[l], BT, C);
+            // attention: residual2 = residual + c_proj(attn(c_attn(ln_1(residual)))); dResidual is now d residual2
+            Arrays.fill(a.dC, 0, BT * C, 0f);
+            Layers.matmulBackward(gemm, a.dC, gr, g(attprojw[l], p + "attn.c_proj.weight"),
+                    g(attprojb[l], p + "attn.c_proj.bias"), a.dResidual, a.atty[l], params, attprojw[l], BT, C, C);
+            Arrays.fill(a.dQkv, 0, BT * 3 * C, 0f);
+            Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], B, T, C, NH);
+            Arrays.fill(a.dC, 0, BT * C, 0f);
+            Layers.matmulBackward(gemm, a.dC, gr, g(qkvw[l], p + "attn.c_attn.weight"), -1,
+                    a.dQkv, a.ln1[l], params, qkvw[l], BT, C, 3 * C);
+            int dqkvb = g(qkvb[l], p + "attn.c_attn.bias");
+            if (dqkvb >= 0) {
+                // The key bias adds q·b_k to every score of a softmax row, which the softmax ignores: its
+                // gradient is exactly 0. Summing it in float32 leaves ~1e-9 of rounding noise that Adam's
+                // normalisation would turn into updates of up to ~lr/10 per step, so only q and v accumulate.
+                Layers.biasBackward(gr, dqkvb, a.dQkv, BT, 3 * C, 0, C);
+                Layers.biasBackward(gr, dqkvb, a.dQkv, BT, 3 * C, 2 * C, 3 * C);
+            }
+            Layers.layernormBackward(a.dResidual, gr, g(ln1w[l], p + "ln_1.weight"), g(ln1b[l], p + "ln_1.bias"),
+                    a.dC, residual, params, ln1w[l], a.ln1Mean[l], a.ln1Rstd[l], BT, C);
+        }
+        if (lowestNeeded < 0) {
+            Layers.encoderBackward(gr, g(wte, "wte.weight"), g(wpe, "wpe.weight"), a.dResidual, a.tokens, B, T, C);
+        }
+    }
+
+    /** The logits (B,T,V) of the last forward pass, packed from index 0; valid until the next backward pass. */
+    public float[] logits() {
+        if (!logitsValid) {
+            throw new IllegalStateException("no logits: run forward() (backward() consumes them)");
+        }
+        return acts.logits;
+    }
+
+    /** Index in {@link #logits()} of the V logits at position (b, t) of the last forward pass. */
+    public int logitsOffset(int b, int t) {
+        if (b < 0 || b >= batch || t < 0 || t >= seqLen) {
+            throw new IndexOutOfBoundsException("position (" + b + ", " + t + ") outside the last batch " + batch + " x " + seqLen);
+        }
+        return (b * seqLen + t) * config.vocabSize();
+    }
+
+    /** Mean loss of the last forward pass with targets (NaN without targets). */
+    public float loss() {
+        return loss;
+    }
+
+    /** Positions of the last forward pass whose target was not ignored. */
+    public int validTargets() {
+        return validTargets;
+    }
+
+    /**
+     * One {@link AdamW.Slice} per trainable tensor, over this model's parameter and gradient buffers;
+     * {@code decay} chooses the tensors that get weight decay (see {@link #decayAll()},
+     * {@link #decayMatricesOnly()}).
+     */
+    public List<AdamW.Slice> optimizerSlices(Predicate<TensorView> decay) {
+        ensureGrads();
+        List<AdamW.Slice> out = new ArrayList<>();
+        for (int i = 0; i < tensors.size(); i++) {
+            if (trainable[i]) {
+                TensorView v = tensors.get(i);
+                out.add(new AdamW.Slice(v.name(), params, grads, v.offset(), v.size(), decay.test(v)));
+            }
+        }
+        return out;
+    }
+
+    /** Weight decay on every tensor (torch.optim.AdamW over {@code model.parameters()}). */
+    public static Predicate<TensorView> decayAll() {
+        return v -> true;
+    }
+
+    /** Weight decay on matrices and embeddings only, not on biases and LayerNorm (nanoGPT's choice). */
+    public static Predicate<TensorView> decayMatricesOnly() {
+        return v -> v.rank() >= 2;
+    }
+
+    /** Bytes the activations for (B, T) take, to check a batch fits before allocating it. */
+    public long activationBytes(int B, int T) {
+        return 4 * Activations.floats(config, B, T);
+    }
+
+    private void ensureActivations(int B, int T) {
+        if (acts == null || B > acts.maxB || T > acts.maxT) {
+            int nb = acts == null ? B : Math.max(B, acts.maxB);
+            int nt = acts == null ? T : Math.max(T, acts.maxT);
+            acts = null; // let the old buffers go before the new ones are allocated
+            acts = new Activations(config, nb, nt);
+        }
+    }
+
+    private void ensureGrads() {
+        if (grads == null) {
+            grads = new float[params.length];
+        }
+    }
+}
