@@ -1,0 +1,132 @@
+package dev.finetune.chat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A v2 chat request. {@code model} is a fine-tuned model's {@code "<id>-ft"} or a base model name.
+ * Ranges as the service documented them: {@code temperature} 0..1 (our sampler accepts up to 5),
+ * {@code p} 0.01..0.99, {@code k} 0..500; {@code max_tokens} at least 1.
+ */
+public record ChatRequest(String model, List<ChatMessage> messages, Optional<Integer> maxTokens,
+                          Optional<Float> temperature, Optional<Float> p, Optional<Integer> k,
+                          Optional<Long> seed, List<String> stopSequences) {
+
+    public ChatRequest {
+        Objects.requireNonNull(model, "model");
+        messages = List.copyOf(messages);
+        stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
+        maxTokens = maxTokens == null ? Optional.empty() : maxTokens;
+        temperature = temperature == null ? Optional.empty() : temperature;
+        p = p == null ? Optional.empty() : p;
+        k = k == null ? Optional.empty() : k;
+        seed = seed == null ? Optional.empty() : seed;
+        if (model.isBlank()) {
+            throw new IllegalArgumentException("model must not be blank");
+        }
+        if (messages.isEmpty()) {
+            throw new IllegalArgumentException("messages must hold at least one message");
+        }
+        maxTokens.ifPresent(v -> check("max_tokens", v, 1, Integer.MAX_VALUE));
+        temperature.ifPresent(v -> checkFloat("temperature", v, 0f, 5f));
+        p.ifPresent(v -> checkFloat("p", v, 0.01f, 0.99f));
+        k.ifPresent(v -> check("k", v, 0, 500));
+    }
+
+    static void check(String field, double value, double min, double max) {
+        if (!(value >= min && value <= max)) {
+            throw new IllegalArgumentException(field + " must be between " + fmt(min) + " and " + fmt(max)
+                    + " (inclusive), got " + fmt(value));
+        }
+    }
+
+    /** Bounds compared in float, so that {@code 0.01f} is inside 0.01..0.99. */
+    static void checkFloat(String field, float value, float min, float max) {
+        if (!(value >= min && value <= max)) {
+            throw new IllegalArgumentException(field + " must be between " + min + " and " + max
+                    + " (inclusive), got " + value);
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    public static ModelStage builder() {
+        return new Builder();
+    }
+
+    /** Required: the model. */
+    public interface ModelStage {
+        MessagesStage model(String model);
+    }
+
+    /** Required: the conversation. */
+    public interface MessagesStage {
+        Builder messages(List<ChatMessage> messages);
+    }
+
+    /** Optional settings, then {@link #build()}. */
+    public static final class Builder implements ModelStage, MessagesStage {
+        private String model;
+        private List<ChatMessage> messages = new ArrayList<>();
+        private Integer maxTokens;
+        private Float temperature;
+        private Float p;
+        private Integer k;
+        private Long seed;
+        private List<String> stopSequences = List.of();
+
+        private Builder() {
+        }
+
+        @Override
+        public MessagesStage model(String model) {
+            this.model = model;
+            return this;
+        }
+
+        @Override
+        public Builder messages(List<ChatMessage> messages) {
+            this.messages = messages;
+            return this;
+        }
+
+        public Builder maxTokens(int v) {
+            this.maxTokens = v;
+            return this;
+        }
+
+        public Builder temperature(float v) {
+            this.temperature = v;
+            return this;
+        }
+
+        public Builder p(float v) {
+            this.p = v;
+            return this;
+        }
+
+        public Builder k(int v) {
+            this.k = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            this.seed = v;
+            return this;
+        }
+
+        public Builder stopSequences(List<String> v) {
+            this.stopSequences = v;
+            return this;
+        }
+
+        public ChatRequest build() {
+            return new ChatRequest(model, messages, Optional.ofNullable(maxTokens), Optional.ofNullable(temperature),
+                    Optional.ofNullable(p), Optional.ofNullable(k), Optional.ofNullable(seed), stopSequences);
+        }
+    }
+}
