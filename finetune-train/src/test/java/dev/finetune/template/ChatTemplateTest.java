@@ -15,32 +15,7 @@ import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
 class ChatTemplateTest {
-    /** One id per character, offset past the six special ids; enough to see the template's shape. */
-    static final Tokenizer CHARS = new Tokenizer() {
-        @Override
-        public int[] encode(String text) {
-            return text.chars().map(c -> 6 + (c >= 32 && c < 127 ? c - 32 : '?' - 32)).toArray();
-        }
-
-        @Override
-        public int countTokens(String text) {
-            return text.length();
-        }
-
-        @Override
-        public String decode(int[] ids) {
-            StringBuilder sb = new StringBuilder();
-            for (int id : ids) {
-                sb.append(id < 6 ? "<" + id + ">" : String.valueOf((char) (id - 6 + 32)));
-            }
-            return sb.toString();
-        }
-
-        @Override
-        public int vocabSize() {
-            return 101;
-        }
-    };
+    static final Tokenizer CHARS = new CharTokenizer();
     static final ChatTemplate.Ids IDS = new ChatTemplate.Ids(0, 1, 2, 3, 4, 5);
     static final ChatTemplate T = new ChatTemplate(CHARS, IDS);
 
