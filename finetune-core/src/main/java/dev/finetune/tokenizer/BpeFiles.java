@@ -1,0 +1,312 @@
+package dev.finetune.tokenizer;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.finetune.FinetuneException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reading and writing byte-level BPE vocabularies in their two published forms: GPT-2's
+ * {@code encoder.json} (token text → id) with {@code vocab.bpe} (one merge per line after a
+ * {@code #version} line), and HuggingFace's {@code tokenizer.json} (model type BPE, byte-level).
+ * Token texts use GPT-2's byte-to-character table: printable Latin-1 bytes stand for themselves, the
+ * other 68 bytes for U+0100 upwards.
+ */
+public final class BpeFiles {
+    public static final String ENCODER_JSON = "encoder.json";
+    public static final String VOCAB_BPE = "vocab.bpe";
+    public static final String TOKENIZER_JSON = "tokenizer.json";
+    /** Spellings that are special tokens when they appear in {@code encoder.json}. */
+    static final String END_OF_TEXT = "<|endoftext|>";
+
+    private static final char[] BYTE_TO_CHAR = new char[256];
+    private static final int[] CHAR_TO_BYTE = new int[512];
+
+    static {
+        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            char c = printable ? (char) b : (char) (256 + n++);
+            BYTE_TO_CHAR[b] = c;
+            CHAR_TO_BYTE[c] = b;
+        }
+    }
+
+    private BpeFiles() {
+    }
+
+    /** The GPT-2 character string of {@code bytes}. */
+    static String toTokenText(byte[] bytes) {
+        char[] cs = new char[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            cs[i] = BYTE_TO_CHAR[bytes[i] & 0xFF];
+        }
+        return new String(cs);
+    }
+
+    /** The bytes of a GPT-2 token string. */
+    static byte[] fromTokenText(String text, String where) {
+        byte[] b = new byte[text.length()];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int v = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+            if (v < 0) {
+                throw new FinetuneException(where + ": token \"" + text + "\" has character U+"
+                        + String.format("%04X", (int) c) + ", which is not in GPT-2's byte table");
+            }
+            b[i] = (byte) v;
+        }
+        return b;
+    }
+
+    /** Loads whichever form {@code dir} holds: {@code tokenizer.json}, else encoder.json + vocab.bpe. */
+    public static ByteLevelBpe load(Path dir) {
+        if (Files.isRegularFile(dir.resolve(TOKENIZER_JSON))) {
+            return loadTokenizerJson(dir.resolve(TOKENIZER_JSON));
+        }
+        if (Files.isRegularFile(dir.resolve(ENCODER_JSON)) && Files.isRegularFile(dir.resolve(VOCAB_BPE))) {
+            return loadGpt2(dir.resolve(ENCODER_JSON), dir.resolve(VOCAB_BPE));
+        }
+        throw new FinetuneException(dir + ": no tokenizer here (expected tokenizer.json, or encoder.json and vocab.bpe)");
+    }
+
+    /** Loads GPT-2's {@code encoder.json} and {@code vocab.bpe}. */
+    public static ByteLevelBpe loadGpt2(Path encoderJson, Path vocabBpe) {
+        try (InputStream e = Files.newInputStream(encoderJson); InputStream v = Files.newInputStream(vocabBpe)) {
+            return readGpt2(e, encoderJson.toString(), v, vocabBpe.toString());
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot read " + encoderJson + " / " + vocabBpe, ex);
+        }
+    }
+
+    static ByteLevelBpe readGpt2(InputStream encoderJson, String encoderName, InputStream vocabBpe, String vocabName)
+            throws IOException {
+        Map<String, Integer> vocab = new HashMap<>();
+        try (JsonParser p = new JsonFactory().createParser(encoderJson)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new FinetuneException(encoderName + ": expected a JSON object of token -> id");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String tok = p.currentName();
+                if (p.nextToken() != JsonToken.VALUE_NUMBER_INT) {
+                    throw new FinetuneException(encoderName + ": the id of \"" + tok + "\" is not an integer");
+                }
+                vocab.put(tok, p.getIntValue());
+            }
+        }
+        List<String[]> merges = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(vocabBpe, StandardCharsets.UTF_8))) {
+            String line;
+            int lineNo = 0;
+            while ((line = r.readLine()) != null) {
+                lineNo++;
+                if (line.startsWith("#version") || line.isEmpty()) {
+                    continue;
+                }
+                int sp = line.indexOf(' ');
+                if (sp <= 0 || sp == line.length() - 1 || line.indexOf(' ', sp + 1) >= 0) {
+                    throw new FinetuneException(vocabName + " line " + lineNo + ": a merge is two tokens separated by one space");
+                }
+                merges.add(new String[] {line.substring(0, sp), line.substring(sp + 1)});
+            }
+        }
+        return build(vocab, merges, Map.of(), encoderName);
+    }
+
+    /** Loads a HuggingFace {@code tokenizer.json} of the byte-level BPE kind. */
+    public static ByteLevelBpe loadTokenizerJson(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        JsonNode model = root.path("model");
+        if (!"BPE".equals(model.path("type").asText("BPE")) || !model.path("vocab").isObject()) {
+            throw new FinetuneException(file + ": model.type must be BPE with a vocab object");
+        }
+        Map<String, Integer> vocab = new HashMap<>();
+        model.path("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        List<String[]> merges = new ArrayList<>();
+        int i = 0;
+        for (JsonNode m : model.path("merges")) {
+            i++;
+            if (m.isArray() && m.size() == 2) {
+                merges.add(new String[] {m.get(0).asText(), m.get(1).asText()});
+            } else if (m.isTextual() && m.asText().split(" ", -1).length == 2) {
+                String[] ab = m.asText().split(" ", -1);
+                merges.add(ab);
+            } else {
+                throw new FinetuneException(file + ": model.merges[" + (i - 1) + "] is not a pair of tokens");
+            }
+        }
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        for (JsonNode a : root.path("added_tokens")) {
+            specials.put(a.path("content").asText(), a.path("id").asInt());
+            vocab.remove(a.path("content").asText());
+        }
+        return build(vocab, merges, specials, file.toString());
+    }
+
+    private static ByteLevelBpe build(Map<String, Integer> vocab, List<String[]> mergeTexts,
+                                      Map<String, Integer> addedSpecials, String where) {
+        Map<String, Integer> specials = new LinkedHashMap<>(addedSpecials);
+        Integer eot = vocab.remove(END_OF_TEXT);
+        if (eot != null) {
+            specials.putIfAbsent(END_OF_TEXT, eot);
+        }
+        int max = 0;
+        for (int id : vocab.values()) {
+            max = Math.max(max, id + 1);
+        }
+        byte[][] tokens = new byte[max][];
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            int id = e.getValue();
+            if (id < 0) {
+                throw new FinetuneException(where + ": token \"" + e.getKey() + "\" has a negative id " + id);
+            }
+            if (tokens[id] != null) {
+                throw new FinetuneException(where + ": id " + id + " is given to two tokens");
+            }
+            tokens[id] = fromTokenText(e.getKey(), where);
+        }
+        List<int[]> merges = new ArrayList<>(mergeTexts.size());
+        for (int r = 0; r < mergeTexts.size(); r++) {
+            String[] m = mergeTexts.get(r);
+            Integer a = vocab.get(m[0]);
+            Integer b = vocab.get(m[1]);
+            if (a == null || b == null) {
+                throw new FinetuneException(where + ": merge " + (r + 1) + " (\"" + m[0] + " " + m[1]
+                        + "\") names a token that is not in the vocabulary");
+            }
+            merges.add(new int[] {a, b});
+        }
+        try {
+            return new ByteLevelBpe(tokens, merges, specials);
+        } catch (IllegalArgumentException e) {
+            throw new FinetuneException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes {@code bpe} to {@code dir} in both forms: {@code encoder.json} + {@code vocab.bpe} and
+     * {@code tokenizer.json}; each file written to a temporary name and renamed.
+     */
+    public static void save(ByteLevelBpe bpe, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            byte[][] table = bpe.tokenTable();
+            Map<String, Integer> vocab = new LinkedHashMap<>();
+            for (int id = 0; id < table.length; id++) {
+                if (table[id] != null) {
+                    vocab.put(toTokenText(table[id]), id);
+                }
+            }
+            List<int[]> merges = bpe.mergePairs();
+            // encoder.json: ordinary tokens and the special tokens, as GPT-2 ships <|endoftext|>
+            write(dir.resolve(ENCODER_JSON), out -> {
+                try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+                    g.writeStartObject();
+                    for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+                        g.writeNumberField(e.getKey(), e.getValue());
+                    }
+                    for (Map.Entry<String, Integer> e : bpe.specialTokens().entrySet()) {
+                        g.writeNumberField(e.getKey(), e.getValue());
+                    }
+                    g.writeEndObject();
+                }
+            });
+            write(dir.resolve(VOCAB_BPE), out -> {
+                Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8);
+                w.write("#version: 0.2\n");
+                for (int[] m : merges) {
+                    w.write(toTokenText(table[m[0]]) + " " + toTokenText(table[m[1]]) + "\n");
+                }
+                w.flush();
+            });
+            ObjectMapper om = new ObjectMapper();
+            ObjectNode root = om.createObjectNode();
+            root.put("version", "1.0");
+            ArrayNode added = root.putArray("added_tokens");
+            for (Map.Entry<String, Integer> e : bpe.specialTokens().entrySet()) {
+                ObjectNode a = added.addObject();
+                a.put("id", e.getValue());
+                a.put("content", e.getKey());
+                a.put("single_word", false);
+                a.put("lstrip", false);
+                a.put("rstrip", false);
+                a.put("normalized", true);
+                a.put("special", true);
+            }
+            root.putNull("normalizer");
+            ObjectNode pre = root.putObject("pre_tokenizer");
+            pre.put("type", "ByteLevel");
+            pre.put("add_prefix_space", false);
+            pre.put("trim_offsets", true);
+            pre.put("use_regex", true);
+            ObjectNode dec = root.putObject("decoder");
+            dec.put("type", "ByteLevel");
+            dec.put("add_prefix_space", true);
+            dec.put("trim_offsets", true);
+            dec.put("use_regex", true);
+            ObjectNode model = root.putObject("model");
+            model.put("type", "BPE");
+            model.putNull("dropout");
+            model.putNull("unk_token");
+            model.put("fuse_unk", false);
+            model.put("byte_fallback", false);
+            ObjectNode v = model.putObject("vocab");
+            vocab.forEach(v::put);
+            ArrayNode mj = model.putArray("merges");
+            for (int[] m : merges) {
+                mj.add(toTokenText(table[m[0]]) + " " + toTokenText(table[m[1]]));
+            }
+            write(dir.resolve(TOKENIZER_JSON), out -> om.writerWithDefaultPrettyPrinter().writeValue(out, root));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the tokenizer to " + dir, e);
+        }
+    }
+
+    private interface Body {
+        void write(OutputStream out) throws IOException;
+    }
+
+    private static void write(Path file, Body body) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            body.write(new java.io.BufferedOutputStream(out) {
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            });
+            out.flush();
+        }
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
