@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 TokenizerCommand.class,
+                BaseModelsCommand.class,
         })
 public final class Main implements Runnable {
 
