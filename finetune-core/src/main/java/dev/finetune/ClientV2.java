@@ -50,9 +50,15 @@ public final class ClientV2 implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
-        this.datasets = new DatasetsClient(workspace, validator, b.recordFilters, background, b.clock);
-        datasets.resumeInterrupted();
+        try {
+            Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
+            this.datasets = new DatasetsClient(workspace, validator, b.recordFilters, background, b.clock);
+            datasets.resumeInterrupted();
+        } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+            background.shutdownNow();
+            workspace.close();
+            throw e;
+        }
     }
 
     public static Builder builder() {

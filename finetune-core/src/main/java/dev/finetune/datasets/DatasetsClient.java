@@ -177,24 +177,32 @@ public final class DatasetsClient {
                 outcome = validator.get().validate(job);
             }
         } catch (IOException | RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                // the client is closing: leave the dataset processing; it is validated again on the next open
+                LOG.info("dataset {}: validation interrupted", id);
+                return;
+            }
             LOG.warn("dataset {}: validator could not run", id, e);
             outcome = ValidationOutcome.failed("validation could not run: " + e.getMessage());
         }
         Dataset done = d.withResult(outcome.status(), outcome.validationError(), outcome.validationWarnings(), outcome.parts(),
                 outcome.metrics(), outcome.pii(), clock.instant());
-        if (!store.update(done)) {
+        boolean removeUpload = req != null && !req.keepOriginalFile();
+        StoredRequest stored = req;
+        if (!store.update(done, () -> {
+            if (removeUpload) {
+                try {
+                    Files.deleteIfExists(dir.resolve(TRAIN_UPLOAD));
+                    Files.deleteIfExists(dir.resolve(EVAL_UPLOAD));
+                } catch (IOException e) {
+                    LOG.warn("dataset {}: cannot remove the uploaded files", id, e);
+                }
+            }
+            audit("create", done, Optional.ofNullable(stored));
+        })) {
             LOG.info("dataset {} was deleted while it was validated", id);
             return;
         }
-        if (req != null && !req.keepOriginalFile()) {
-            try {
-                Files.deleteIfExists(dir.resolve(TRAIN_UPLOAD));
-                Files.deleteIfExists(dir.resolve(EVAL_UPLOAD));
-            } catch (IOException e) {
-                LOG.warn("dataset {}: cannot remove the uploaded files", id, e);
-            }
-        }
-        audit("create", done, Optional.ofNullable(req));
         LOG.info("dataset {} {}", id, done.validationStatus());
     }
 

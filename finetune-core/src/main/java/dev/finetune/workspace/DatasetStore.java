@@ -111,12 +111,21 @@ public final class DatasetStore {
      * Replaces {@code dataset.json} of an existing dataset atomically. Returns false (and writes
      * nothing) when the dataset was deleted meanwhile.
      */
-    public synchronized boolean update(Dataset d) {
+    public boolean update(Dataset d) {
+        return update(d, () -> { });
+    }
+
+    /**
+     * Like {@link #update(Dataset)}, then runs {@code afterWrite} (e.g. removing the upload) before any
+     * reader can see the new state, so a reader that sees {@code validated} sees the finished folder.
+     */
+    public synchronized boolean update(Dataset d, Runnable afterWrite) {
         Path folder = datasetDir(d.id());
         if (!Files.isDirectory(folder)) {
             return false;
         }
         writeJson(folder.resolve(DATASET_FILE), d);
+        afterWrite.run();
         return true;
     }
 
