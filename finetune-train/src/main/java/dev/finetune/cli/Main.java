@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         description = "Cohere-style fine-tuning, trained locally on the CPU.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                ValidateCommand.class,
+                DatasetsCommand.class,
         })
 public final class Main implements Runnable {
 
