@@ -56,6 +56,8 @@ public final class DatasetValidation implements DatasetValidator {
     /** How many row messages are listed before the rest are only counted. */
     static final int MAX_LISTED = 20;
     static final int SAMPLES = 3;
+    /** The service's upload limit: 1.5 GiB per file. */
+    static final long MAX_FILE_BYTES = 3L << 29;
 
     private final Supplier<Tokenizer> tokenizer;
     private volatile Tokenizer resolved;
@@ -98,6 +100,11 @@ public final class DatasetValidation implements DatasetValidator {
         Path trainTmp = out.resolve(".train-all.tmp-" + Long.toHexString(System.nanoTime()));
         Path evalTmp = out.resolve(".eval-all.tmp-" + Long.toHexString(System.nanoTime()));
         try {
+            for (Path f : job.evalFile().isPresent() ? List.of(job.trainFile(), job.evalFile().get()) : List.of(job.trainFile())) {
+                if (Files.size(f) > MAX_FILE_BYTES) {
+                    return failed(Messages.fileTooLarge(f.getFileName().toString(), Files.size(f), MAX_FILE_BYTES), List.of());
+                }
+            }
             Files.createDirectories(out);
             KeySet trainKeys = new KeySet();
             Scan train = scan(rules, job, false, job.trainFile(), trainTmp, trainKeys, null);

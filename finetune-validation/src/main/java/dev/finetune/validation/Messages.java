@@ -159,6 +159,10 @@ public final class Messages {
                 + "reranker-finetune-input, single-label-classification-finetune-input, multi-label-classification-finetune-input";
     }
 
+    public static String fileTooLarge(String file, long bytes, long max) {
+        return "file " + file + " is " + bytes + " bytes; the largest dataset file allowed is 1.5 GB (" + max + " bytes)";
+    }
+
     public static String csvNotAllowed(String type) {
         return "csv files are not supported for " + type + "; upload JSONL";
     }
@@ -205,7 +209,8 @@ public final class Messages {
             "not enough unique queries: .*",
             "at least 2 unique labels are required; found only \\d+",
             "each label needs at least \\d+ examples; too few: .*",
-            "csv files are not supported for .*").stream().map(p -> Pattern.compile(p, Pattern.DOTALL)).toList();
+            "csv files are not supported for .*",
+            "file .* is \\d+ bytes; the largest dataset file allowed is 1\\.5 GB \\(\\d+ bytes\\)").stream().map(p -> Pattern.compile(p, Pattern.DOTALL)).toList();
 
     /** True when {@code message} is one of the texts above (the contract the fuzz tests check). */
     public static boolean isDocumented(String message) {

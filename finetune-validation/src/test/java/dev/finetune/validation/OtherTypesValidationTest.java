@@ -212,6 +212,16 @@ class OtherTypesValidationTest {
     }
 
     @Test
+    void filesOver1point5GBAreRejectedBeforeReading() throws Exception {
+        Path big = dir.resolve("big.jsonl");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength((3L << 29) + 1); // sparse: no disk used
+        }
+        ValidationReport r = Fixtures.run(dir, DatasetType.CHAT_FINETUNE_INPUT, big, Optional.empty(), false);
+        assertEquals("file big.jsonl is 1610612737 bytes; the largest dataset file allowed is 1.5 GB (1610612736 bytes)", error(r));
+    }
+
+    @Test
     void unknownTypeFailsNamingTheKnownTypes() throws Exception {
         assertTrue(error(run(DatasetType.valueOf("embed-input"), List.of("{}"))).startsWith("unknown dataset type embed-input"));
     }
