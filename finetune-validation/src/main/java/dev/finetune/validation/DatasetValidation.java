@@ -85,6 +85,29 @@ public final class DatasetValidation implements DatasetValidator {
         return t;
     }
 
+    /** Defers to the real tokenizer, resolving it on first use. */
+    private final class LazyTokenizer implements Tokenizer {
+        @Override
+        public int[] encode(String text) {
+            return tokenizer().encode(text);
+        }
+
+        @Override
+        public int countTokens(String text) {
+            return tokenizer().countTokens(text);
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            return tokenizer().decode(ids);
+        }
+
+        @Override
+        public int vocabSize() {
+            return tokenizer().vocabSize();
+        }
+    }
+
     @Override
     public ValidationOutcome validate(ValidationJob job) {
         return run(job).outcome();
@@ -95,7 +118,8 @@ public final class DatasetValidation implements DatasetValidator {
         if (!job.type().isKnown()) {
             return failed(Messages.unknownType(job.type().toString()), List.of());
         }
-        Rules rules = Rules.of(job.type(), tokenizer()).orElseThrow();
+        // Loaded at the first token count, so a file that fails on its first line never waits for the tokenizer.
+        Rules rules = Rules.of(job.type(), new LazyTokenizer()).orElseThrow();
         Path out = job.outputDir();
         Path trainTmp = out.resolve(".train-all.tmp-" + Long.toHexString(System.nanoTime()));
         Path evalTmp = out.resolve(".eval-all.tmp-" + Long.toHexString(System.nanoTime()));

@@ -230,6 +230,17 @@ class ChatValidationTest {
     }
 
     @Test
+    void failsFastOnLineOneWithoutLoadingTheTokenizer() throws Exception {
+        Path f = Fixtures.write(dir, "chats.csv", List.of("role,content", "User,hi"));
+        DatasetValidation v = new DatasetValidation(() -> {
+            throw new AssertionError("the tokenizer was loaded");
+        });
+        ValidationOutcome o = v.validate(new dev.finetune.spi.ValidationJob(DatasetType.CHAT_FINETUNE_INPUT, f, Optional.empty(),
+                false, ',', dir.resolve("out"), dev.finetune.spi.RecordFilter.NONE));
+        assertTrue(o.validationError().orElseThrow().startsWith("line 1 is not a JSON object"));
+    }
+
+    @Test
     void rejectsAJsonArrayFileOnFirstLine() throws Exception {
         Path f = Fixtures.write(dir, "chats.json", List.of("[", chats(1).get(0), "]"));
         assertTrue(error(Fixtures.run(dir, DatasetType.CHAT_FINETUNE_INPUT, f, Optional.empty(), false))
