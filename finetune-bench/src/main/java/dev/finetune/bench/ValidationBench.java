@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Validation throughput end to end on a 3 MB chat file: read, strict UTF-8, JSON parse, rules, token
  * counting, dedup, normalized parts written with fsync. Reported as bytes/s in the {@code bytes}
  * counter (MB/s = bytes/s / 1e6); goal ≥ 10 MB/s with GPT-2 token counting. {@code tokenizer=bytes4}
- * counts a token per 4 UTF-8 bytes: the validator's own cost, without BPE, measured in the same run.
+ * counts a token per 4 UTF-8 bytes: the validator's own cost, without BPE; {@code tokenizer=jtokkit}
+ * counts with jtokkit's {@code r50k_base} (GPT-2's vocabulary), a peer BPE measured in the same run.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -46,7 +47,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 public class ValidationBench {
-    @Param({"gpt2", "bytes4"})
+    @Param({"gpt2", "jtokkit", "bytes4"})
     public String tokenizer;
 
     private Path dir;
@@ -67,7 +68,11 @@ public class ValidationBench {
         file = dir.resolve("chats_3MB.jsonl");
         writeChats(file, 3_000_000L);
         size = Files.size(file);
-        Tokenizer t = tokenizer.equals("gpt2") ? Tokenizers.gpt2() : new Bytes4();
+        Tokenizer t = switch (tokenizer) {
+            case "gpt2" -> Tokenizers.gpt2();
+            case "jtokkit" -> new JtokkitR50k();
+            default -> new Bytes4();
+        };
         validation = new DatasetValidation(t);
     }
 
@@ -122,6 +127,32 @@ public class ValidationBench {
             sb.append(i == 0 ? "" : " ").append(words[rnd.nextInt(words.length)]);
         }
         return sb.append('.').toString();
+    }
+
+    /** jtokkit's GPT-2 encoding, ordinary text only (special-token spellings count as text, as ours do). */
+    static final class JtokkitR50k implements Tokenizer {
+        private final com.knuddels.jtokkit.api.Encoding enc = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry()
+                .getEncoding(com.knuddels.jtokkit.api.EncodingType.R50K_BASE);
+
+        @Override
+        public int[] encode(String text) {
+            return enc.encodeOrdinary(text).toArray();
+        }
+
+        @Override
+        public int countTokens(String text) {
+            return enc.countTokensOrdinary(text);
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int vocabSize() {
+            return 50257;
+        }
     }
 
     /** A token per 4 UTF-8 bytes (rounded up): the cost of counting without BPE. */
