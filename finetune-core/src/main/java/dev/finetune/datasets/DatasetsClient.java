@@ -136,9 +136,30 @@ public final class DatasetsClient {
 
     /** Validates again every dataset a stopped process left in {@code processing}; called when the client opens. */
     public void resumeInterrupted() {
-        for (Dataset d : workspace.datasets().interrupted()) {
-            LOG.info("dataset {} was being validated when the last process stopped; validating again", d.id());
-            submit(d.id());
+        for (Dataset d : workspace.datasets().list()) {
+            if (!d.validationStatus().isTerminal()) {
+                LOG.info("dataset {} was being validated when the last process stopped; validating again", d.id());
+                submit(d.id());
+            } else {
+                removeLeftoverUpload(d.id());
+            }
+        }
+    }
+
+    /** A crash right after the final {@code dataset.json} can leave an upload that should have gone. */
+    private void removeLeftoverUpload(String id) {
+        Path dir = workspace.datasets().datasetDir(id);
+        if (!Files.exists(dir.resolve(TRAIN_UPLOAD)) && !Files.exists(dir.resolve(EVAL_UPLOAD))) {
+            return;
+        }
+        try {
+            StoredRequest req = Json.mapper().readValue(dir.resolve(DatasetStore.REQUEST_FILE).toFile(), StoredRequest.class);
+            if (!req.keepOriginalFile()) {
+                Files.deleteIfExists(dir.resolve(TRAIN_UPLOAD));
+                Files.deleteIfExists(dir.resolve(EVAL_UPLOAD));
+            }
+        } catch (IOException e) {
+            LOG.warn("dataset {}: cannot tidy the uploaded files", id, e);
         }
     }
 

@@ -105,6 +105,20 @@ class ClientV2DatasetsTest {
     }
 
     @Test
+    void reopeningRemovesAnUploadLeftBehindByACrashAfterValidation() throws Exception {
+        Path f = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(4));
+        Path upload;
+        try (ClientV2 co = client()) {
+            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("tidy")), TIMEOUT, FAST);
+            upload = co.workspace().datasets().datasetDir(d.id()).resolve("upload-train.bin");
+        }
+        Files.copy(f, upload);
+        try (ClientV2 co = client()) {
+            assertFalse(Files.exists(upload));
+        }
+    }
+
+    @Test
     void aSecondClientOnTheSameWorkspaceIsRefused() {
         try (ClientV2 co = client()) {
             WorkspaceException e = assertThrows(WorkspaceException.class, this::client);
