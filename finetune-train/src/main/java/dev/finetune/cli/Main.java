@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 TokenizeCommand.class,
                 TokenizerCommand.class,
+                ValidateCommand.class,
+                DatasetsCommand.class,
                 BaseModelsCommand.class,
         })
 public final class Main implements Runnable {

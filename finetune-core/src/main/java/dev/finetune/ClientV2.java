@@ -1,0 +1,184 @@
+package dev.finetune;
+
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.DatasetValidationException;
+import dev.finetune.datasets.DatasetsClient;
+import dev.finetune.datasets.DatasetsCreateResponse;
+import dev.finetune.datasets.DatasetsGetResponse;
+import dev.finetune.datasets.ValidationStatus;
+import dev.finetune.spi.DatasetValidator;
+import dev.finetune.spi.RecordFilter;
+import dev.finetune.workspace.Workspace;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client: Cohere's {@code ClientV2} workflow on a local workspace.
+ *
+ * <pre>{@code
+ * try (ClientV2 co = ClientV2.local()) {
+ *     DatasetsCreateResponse r = co.datasets().create(Path.of("chats.jsonl"), Optional.empty(),
+ *             DatasetsCreateRequest.builder().name("chats").type(DatasetType.CHAT_FINETUNE_INPUT).build());
+ *     Dataset ds = co.wait(r);   // throws DatasetValidationException when validation fails
+ * }
+ * }</pre>
+ *
+ * Owns the workspace lock until {@link #close()}; thread-safe.
+ */
+public final class ClientV2 implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientV2.class);
+
+    private final Workspace workspace;
+    private final ExecutorService background;
+    private final DatasetsClient datasets;
+
+    private ClientV2(Builder b) {
+        this.workspace = Workspace.open(b.workspace);
+        this.background = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "finetune-background");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
+            this.datasets = new DatasetsClient(workspace, validator, b.recordFilters, background, b.clock);
+            datasets.resumeInterrupted();
+        } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+            background.shutdownNow();
+            workspace.close();
+            throw e;
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A client on the default workspace: {@code $FINETUNE_HOME}, else {@code ~/.finetune}. */
+    public static ClientV2 local() {
+        return builder().build();
+    }
+
+    public DatasetsClient datasets() {
+        return datasets;
+    }
+
+    public Workspace workspace() {
+        return workspace;
+    }
+
+    /** Waits for the dataset to finish validating, polling every 2 seconds without a time limit. */
+    public Dataset wait(DatasetsCreateResponse created) {
+        return waitForDataset(created.id(), Poller.DEFAULT_INTERVAL, Optional.empty());
+    }
+
+    public Dataset wait(DatasetsCreateResponse created, Duration timeout) {
+        return waitForDataset(created.id(), Poller.DEFAULT_INTERVAL, Optional.of(timeout));
+    }
+
+    public Dataset wait(DatasetsCreateResponse created, Duration timeout, Duration interval) {
+        return waitForDataset(created.id(), interval, Optional.of(timeout));
+    }
+
+    public Dataset wait(Dataset dataset) {
+        return waitForDataset(dataset.id(), Poller.DEFAULT_INTERVAL, Optional.empty());
+    }
+
+    public Dataset wait(Dataset dataset, Duration timeout) {
+        return waitForDataset(dataset.id(), Poller.DEFAULT_INTERVAL, Optional.of(timeout));
+    }
+
+    public Dataset wait(Dataset dataset, Duration timeout, Duration interval) {
+        return waitForDataset(dataset.id(), interval, Optional.of(timeout));
+    }
+
+    public Dataset wait(DatasetsGetResponse got) {
+        return wait(got.dataset());
+    }
+
+    public Dataset wait(DatasetsGetResponse got, Duration timeout) {
+        return wait(got.dataset(), timeout);
+    }
+
+    /**
+     * Polls the dataset to a terminal status.
+     *
+     * @throws DatasetValidationException when it ends {@code failed}
+     * @throws WaitTimeoutException       "wait timed out after N seconds"
+     */
+    private Dataset waitForDataset(String id, Duration interval, Optional<Duration> timeout) {
+        Dataset d = Poller.until(() -> datasets.get(id).dataset(), x -> x.validationStatus().isTerminal(), interval, timeout);
+        if (d.validationStatus().equals(ValidationStatus.FAILED)) {
+            throw new DatasetValidationException(d);
+        }
+        return d;
+    }
+
+    /** Stops background work (an unfinished validation resumes on the next open) and releases the workspace. */
+    @Override
+    public void close() {
+        background.shutdownNow();
+        try {
+            if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("background work did not stop within 30 s; releasing the workspace anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        workspace.close();
+    }
+
+    private static Optional<DatasetValidator> findValidator() {
+        Iterator<DatasetValidator> it = ServiceLoader.load(DatasetValidator.class).iterator();
+        if (!it.hasNext()) {
+            LOG.warn("no DatasetValidator on the class path; datasets will fail validation");
+            return Optional.empty();
+        }
+        return Optional.of(it.next());
+    }
+
+    public static final class Builder {
+        private Path workspace = Workspace.defaultRoot();
+        private DatasetValidator validator;
+        private Supplier<RecordFilter> recordFilters = () -> RecordFilter.NONE;
+        private Clock clock = Clock.systemUTC();
+
+        public Builder workspace(Path dir) {
+            this.workspace = Objects.requireNonNull(dir, "workspace");
+            return this;
+        }
+
+        /** Uses this validator instead of the one found through {@link ServiceLoader}. */
+        public Builder validator(DatasetValidator v) {
+            this.validator = Objects.requireNonNull(v, "validator");
+            return this;
+        }
+
+        /** The pre-storage step (e.g. PII scanning); a fresh filter per dataset. */
+        public Builder recordFilters(Supplier<RecordFilter> filters) {
+            this.recordFilters = Objects.requireNonNull(filters, "recordFilters");
+            return this;
+        }
+
+        public Builder clock(Clock c) {
+            this.clock = Objects.requireNonNull(c, "clock");
+            return this;
+        }
+
+        /** Opens the workspace (taking its lock) and resumes interrupted validations. */
+        public ClientV2 build() {
+            return new ClientV2(this);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.finetune.datasets;
+
+import dev.finetune.BadRequestException;
+import java.util.Objects;
+
+/**
+ * What {@code co.datasets().create(...)} needs besides the data: a staged builder for the required
+ * {@code name} and {@code type}, then the optional flags.
+ *
+ * <pre>{@code
+ * DatasetsCreateRequest.builder().name("support-chats").type(DatasetType.CHAT_FINETUNE_INPUT)
+ *         .skipMalformedInput(true).build();
+ * }</pre>
+ */
+public final class DatasetsCreateRequest {
+    /** The service's limit: names longer than this fail. */
+    public static final int MAX_NAME_LENGTH = 50;
+    public static final String NAME_TOO_LONG = "The name must be less than 50 characters long.";
+
+    private final String name;
+    private final DatasetType type;
+    private final boolean keepOriginalFile;
+    private final boolean skipMalformedInput;
+    private final char csvDelimiter;
+
+    private DatasetsCreateRequest(Builder b) {
+        this.name = b.name;
+        this.type = b.type;
+        this.keepOriginalFile = b.keepOriginalFile;
+        this.skipMalformedInput = b.skipMalformedInput;
+        this.csvDelimiter = b.csvDelimiter;
+    }
+
+    public static NameStage builder() {
+        return new Builder();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public DatasetType type() {
+        return type;
+    }
+
+    /** Keep the uploaded bytes next to the normalized parts (otherwise they are removed after validation). */
+    public boolean keepOriginalFile() {
+        return keepOriginalFile;
+    }
+
+    /** Drop malformed rows (listed in the warnings) instead of failing the dataset. */
+    public boolean skipMalformedInput() {
+        return skipMalformedInput;
+    }
+
+    /** The CSV field separator; {@code ','} by default. */
+    public char csvDelimiter() {
+        return csvDelimiter;
+    }
+
+    @Override
+    public String toString() {
+        return "DatasetsCreateRequest{name=" + name + ", type=" + type + ", keepOriginalFile=" + keepOriginalFile
+                + ", skipMalformedInput=" + skipMalformedInput + ", csvDelimiter=" + csvDelimiter + "}";
+    }
+
+    public interface NameStage {
+        TypeStage name(String name);
+    }
+
+    public interface TypeStage {
+        OptionalStage type(DatasetType type);
+    }
+
+    public interface OptionalStage {
+        OptionalStage keepOriginalFile(boolean keep);
+
+        OptionalStage skipMalformedInput(boolean skip);
+
+        OptionalStage csvDelimiter(char delimiter);
+
+        /** @throws BadRequestException when the name is empty or longer than 50 characters, or the delimiter is a quote or line break */
+        DatasetsCreateRequest build();
+    }
+
+    private static final class Builder implements NameStage, TypeStage, OptionalStage {
+        private String name;
+        private DatasetType type;
+        private boolean keepOriginalFile;
+        private boolean skipMalformedInput;
+        private char csvDelimiter = ',';
+
+        @Override
+        public TypeStage name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        @Override
+        public OptionalStage type(DatasetType type) {
+            this.type = Objects.requireNonNull(type, "type");
+            return this;
+        }
+
+        @Override
+        public OptionalStage keepOriginalFile(boolean keep) {
+            this.keepOriginalFile = keep;
+            return this;
+        }
+
+        @Override
+        public OptionalStage skipMalformedInput(boolean skip) {
+            this.skipMalformedInput = skip;
+            return this;
+        }
+
+        @Override
+        public OptionalStage csvDelimiter(char delimiter) {
+            this.csvDelimiter = delimiter;
+            return this;
+        }
+
+        @Override
+        public DatasetsCreateRequest build() {
+            if (name.codePointCount(0, name.length()) > MAX_NAME_LENGTH) {
+                throw new BadRequestException(NAME_TOO_LONG);
+            }
+            if (name.isBlank()) {
+                throw new BadRequestException("name: must not be empty");
+            }
+            if (csvDelimiter == '"' || csvDelimiter == '\n' || csvDelimiter == '\r') {
+                throw new BadRequestException("csv_delimiter: '" + csvDelimiter + "' cannot separate fields (a quote or a line break)");
+            }
+            return new DatasetsCreateRequest(this);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.finetune.cli;
+
+import dev.finetune.ClientV2;
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.DatasetValidationException;
+import dev.finetune.datasets.DatasetsCreateRequest;
+import dev.finetune.datasets.DatasetsCreateResponse;
+import dev.finetune.datasets.DatasetsListRequest;
+import dev.finetune.datasets.ValidationStatus;
+import dev.finetune.json.Json;
+import dev.finetune.tokenizer.Tokenizer;
+import dev.finetune.tokenizer.Tokenizers;
+import dev.finetune.validation.DatasetValidation;
+import dev.finetune.workspace.Workspace;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code finetune datasets create|list|get|delete}: the workspace's datasets. */
+@Command(name = "datasets", mixinStandardHelpOptions = true, description = "Create, list, show and delete datasets in the workspace.",
+        subcommands = {DatasetsCommand.Create.class, DatasetsCommand.ListDatasets.class, DatasetsCommand.Get.class,
+                DatasetsCommand.Delete.class})
+public final class DatasetsCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--workspace", paramLabel = "DIR", scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Workspace folder (default: $FINETUNE_HOME or ~/.finetune).")
+    Path workspace;
+
+    private final Supplier<Tokenizer> tokenizer;
+
+    public DatasetsCommand() {
+        this(Tokenizers::gpt2);
+    }
+
+    DatasetsCommand(Supplier<Tokenizer> tokenizer) {
+        this.tokenizer = tokenizer;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    ClientV2 client() {
+        return ClientV2.builder().workspace(workspace == null ? Workspace.defaultRoot() : workspace)
+                .validator(new DatasetValidation(tokenizer)).build();
+    }
+
+    /** A dataset name from a file name: its stem, cut to the 50-character limit. */
+    static String nameOf(Path file) {
+        String n = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        return n.length() > 50 ? n.substring(0, 50) : n;
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Upload a dataset and wait for its validation.")
+    static final class Create implements Callable<Integer> {
+        @ParentCommand
+        DatasetsCommand parent;
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--type", required = true, converter = DatasetTypeConverter.class, description = "Dataset type (wire name).")
+        DatasetType type;
+        @Option(names = "--name", description = "Dataset name (at most 50 characters; default: the file name).")
+        String name;
+        @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data.")
+        Path eval;
+        @Option(names = "--skip-malformed", description = "Drop malformed rows instead of failing.")
+        boolean skipMalformed;
+        @Option(names = "--keep-original", description = "Keep the uploaded file in the workspace.")
+        boolean keepOriginal;
+        @Option(names = "--csv-delimiter", paramLabel = "CHAR", defaultValue = ",", description = "CSV field separator.")
+        char csvDelimiter;
+        @Option(names = "--no-wait", description = "Return after the upload; validation continues in the background of this process only while it runs.")
+        boolean noWait;
+        @Parameters(paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (ClientV2 co = parent.client()) {
+                DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(name == null ? nameOf(file) : name).type(type)
+                        .skipMalformedInput(skipMalformed).keepOriginalFile(keepOriginal).csvDelimiter(csvDelimiter).build();
+                DatasetsCreateResponse r = co.datasets().create(file, Optional.ofNullable(eval), req);
+                out.println(r.id());
+                if (noWait) {
+                    out.flush();
+                    return 0;
+                }
+                Dataset d;
+                try {
+                    d = co.wait(r, Duration.ofDays(1), Duration.ofMillis(200));
+                } catch (DatasetValidationException e) {
+                    d = e.dataset();
+                }
+                out.println(d.validationStatus() + d.validationError().map(e -> ": " + e).orElse(""));
+                d.validationWarnings().forEach(w -> out.println("  - " + w));
+                out.flush();
+                return d.validationStatus().equals(ValidationStatus.VALIDATED) ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List datasets, newest first.")
+    static final class ListDatasets implements Callable<Integer> {
+        @ParentCommand
+        DatasetsCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--limit", defaultValue = "50", description = "At most this many (1..1000).")
+        int limit;
+        @Option(names = "--offset", defaultValue = "0", description = "Skip this many.")
+        int offset;
+        @Option(names = "--type", converter = DatasetTypeConverter.class, description = "Only this type.")
+        DatasetType type;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (ClientV2 co = parent.client()) {
+                DatasetsListRequest.Builder b = DatasetsListRequest.builder().limit(limit).offset(offset);
+                if (type != null) {
+                    b.datasetType(type);
+                }
+                out.printf(Locale.ROOT, "%-30s %-12s %-44s %s%n", "ID", "STATUS", "TYPE", "CREATED");
+                for (Dataset d : co.datasets().list(b.build()).datasets()) {
+                    out.printf(Locale.ROOT, "%-30s %-12s %-44s %s%n", d.id(), d.validationStatus(), d.datasetType(), d.createdAt());
+                }
+                out.flush();
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Print a dataset's JSON.")
+    static final class Get implements Callable<Integer> {
+        @ParentCommand
+        DatasetsCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ClientV2 co = parent.client()) {
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(co.datasets().get(id).dataset()));
+                out.flush();
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a dataset and its files.")
+    static final class Delete implements Callable<Integer> {
+        @ParentCommand
+        DatasetsCommand parent;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() {
+            try (ClientV2 co = parent.client()) {
+                co.datasets().delete(id);
+                spec.commandLine().getOut().println("deleted " + id);
+                spec.commandLine().getOut().flush();
+                return 0;
+            }
+        }
+    }
+}
