@@ -81,10 +81,10 @@ final class ChatRules extends Rules {
             }
         }
         if (!user) {
-            throw new RowError(Messages.missingUser(line));
+            throw new RowError(Messages.missingUser(), Messages.missingUser(line));
         }
         if (!chatbot) {
-            throw new RowError(Messages.missingChatbot(line));
+            throw new RowError(Messages.missingChatbot(), Messages.missingChatbot(line));
         }
         int total = 0;
         if (preambleAt >= 0) {

@@ -315,7 +315,13 @@ public final class DatasetValidation implements DatasetValidator {
         try {
             ex = rules.check(node, line, st);
         } catch (RowError e) {
-            row(scan, job, e.getMessage());
+            if (e.located() != null && !job.skipMalformedInput()) {
+                // the documented text exactly (it becomes validation_error when it is the first), then where
+                row(scan, job, e.getMessage());
+                row(scan, job, e.located());
+            } else {
+                row(scan, job, e.located() != null ? e.located() : e.getMessage());
+            }
             return;
         }
         if (ex == null) {

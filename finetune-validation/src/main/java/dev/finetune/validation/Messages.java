@@ -20,12 +20,26 @@ public final class Messages {
         return "extra speaker in example: " + role + " (line : " + line + ")";
     }
 
+    /** The documented text, word for word; {@link #located} adds the line for the warnings. */
+    public static String missingChatbot() {
+        return "missing Chatbot in example";
+    }
+
+    /** "{message} (line : N)", the documented extra-speaker style of naming a line. */
+    public static String located(String message, long line) {
+        return message + " (line : " + line + ")";
+    }
+
     public static String missingChatbot(long line) {
-        return "missing Chatbot in example (line : " + line + ")";
+        return located(missingChatbot(), line);
+    }
+
+    public static String missingUser() {
+        return "missing User in example";
     }
 
     public static String missingUser(long line) {
-        return "missing User in example (line : " + line + ")";
+        return located(missingUser(), line);
     }
 
     /** {@code eval} false: "train preambles are too long: ..."; true: "invalid eval file: preambles are too long: ...". */
