@@ -6,7 +6,15 @@ import dev.finetune.datasets.DatasetsClient;
 import dev.finetune.datasets.DatasetsCreateResponse;
 import dev.finetune.datasets.DatasetsGetResponse;
 import dev.finetune.datasets.ValidationStatus;
+import dev.finetune.chat.ChatRequest;
+import dev.finetune.chat.ChatResponse;
+import dev.finetune.chat.ChatStreamEvent;
+import dev.finetune.generate.GenerateRequest;
+import dev.finetune.generate.GenerateResponse;
 import dev.finetune.spi.DatasetValidator;
+import dev.finetune.spi.InferenceBackend;
+import dev.finetune.spi.InferenceBackendFactory;
+import dev.finetune.spi.ModelLookup;
 import dev.finetune.spi.RecordFilter;
 import dev.finetune.workspace.Workspace;
 import java.nio.file.Path;
@@ -42,6 +50,9 @@ public final class ClientV2 implements AutoCloseable {
     private final Workspace workspace;
     private final ExecutorService background;
     private final DatasetsClient datasets;
+    private final Object inferenceLock = new Object();
+    private volatile InferenceBackend inference;
+    private volatile ModelLookup modelLookup = ModelLookup.NONE;
 
     private ClientV2(Builder b) {
         this.workspace = Workspace.open(b.workspace);
@@ -76,6 +87,115 @@ public final class ClientV2 implements AutoCloseable {
 
     public Workspace workspace() {
         return workspace;
+    }
+
+    /**
+     * A chat answer (v2). {@code model} is {@code "<id>-ft"}, a built-in base model, or a model folder.
+     * A fine-tuned model that is not ready is an error naming its status.
+     */
+    public ChatResponse chat(ChatRequest request) {
+        return inference().chat(request);
+    }
+
+    /**
+     * A streamed chat answer: text deltas in order, then one {@code message-end} event with the finish
+     * reason and usage, delivered to {@code events} on the calling thread.
+     */
+    public void chatStream(ChatRequest request, java.util.function.Consumer<ChatStreamEvent> events) {
+        inference().chatStream(request, events);
+    }
+
+    /** A streamed chat answer as an iterable (generation runs while the caller iterates). */
+    public Iterable<ChatStreamEvent> chatStream(ChatRequest request) {
+        return () -> new StreamIterator(this, request);
+    }
+
+    /** Generations for a prompt, with token likelihoods when asked (legacy generate). */
+    public GenerateResponse generate(GenerateRequest request) {
+        return inference().generate(request);
+    }
+
+    /** Lets the fine-tuning side tell inference where ready fine-tuned models live. */
+    public void setModelLookup(ModelLookup lookup) {
+        this.modelLookup = Objects.requireNonNull(lookup);
+    }
+
+    private InferenceBackend inference() {
+        InferenceBackend b = inference;
+        if (b != null) {
+            return b;
+        }
+        synchronized (inferenceLock) {
+            if (inference == null) {
+                Iterator<InferenceBackendFactory> it = ServiceLoader.load(InferenceBackendFactory.class).iterator();
+                if (!it.hasNext()) {
+                    throw new FinetuneException("no inference backend on the class path: add the finetune-train dependency");
+                }
+                inference = it.next().create(workspace, id -> modelLookup.readyModelDir(id));
+            }
+            return inference;
+        }
+    }
+
+    /** Runs one streamed chat on a daemon thread and hands its events over through a small queue. */
+    private static final class StreamIterator implements Iterator<ChatStreamEvent> {
+        private final java.util.concurrent.BlockingQueue<Object> queue = new java.util.concurrent.ArrayBlockingQueue<>(256);
+        private Object next;
+        private boolean ended;
+
+        StreamIterator(ClientV2 client, ChatRequest request) {
+            Thread t = new Thread(() -> {
+                try {
+                    client.chatStream(request, e -> put(e));
+                } catch (RuntimeException e) {
+                    put(e);
+                }
+            }, "finetune-chat-stream");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void put(Object o) {
+            try {
+                queue.put(o);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FinetuneException("chat stream interrupted", e);
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (ended) {
+                return false;
+            }
+            if (next == null) {
+                try {
+                    next = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new FinetuneException("interrupted while waiting for the chat stream", e);
+                }
+            }
+            if (next instanceof RuntimeException e) {
+                ended = true;
+                throw e;
+            }
+            return true;
+        }
+
+        @Override
+        public ChatStreamEvent next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            ChatStreamEvent e = (ChatStreamEvent) next;
+            next = null;
+            if (e.isEnd()) {
+                ended = true;
+            }
+            return e;
+        }
     }
 
     /** Waits for the dataset to finish validating, polling every 2 seconds without a time limit. */
@@ -128,6 +248,10 @@ public final class ClientV2 implements AutoCloseable {
     /** Stops background work (an unfinished validation resumes on the next open) and releases the workspace. */
     @Override
     public void close() {
+        InferenceBackend b = inference;
+        if (b != null) {
+            b.close();
+        }
         background.shutdownNow();
         try {
             if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
