@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 ValidateCommand.class,
                 DatasetsCommand.class,
                 BaseModelsCommand.class,
+                ChatCommand.class,
+                GenerateCommand.class,
         })
 public final class Main implements Runnable {
 
