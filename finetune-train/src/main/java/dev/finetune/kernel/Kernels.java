@@ -1,11 +1,18 @@
 package dev.finetune.kernel;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
- * Chooses the kernels once, at start-up. Today the only {@link Gemm} is the naive reference; the
- * blocked, parallel and vectorized kernels replace it here.
+ * Chooses the kernels once, at start-up: the Vector API GEMM when the JVM has the
+ * {@code jdk.incubator.vector} module (run with {@code --add-modules jdk.incubator.vector}; the
+ * {@code ./finetune} launcher adds it) and the system property {@code finetune.vector} is not
+ * {@code false}; otherwise the plain-Java blocked GEMM. {@link NaiveGemm} stays as the reference both
+ * are tested against.
  */
 public final class Kernels {
-    private static final Gemm GEMM = new NaiveGemm();
+    private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
+    private static final Gemm GEMM = choose();
 
     private Kernels() {
     }
@@ -13,5 +20,36 @@ public final class Kernels {
     /** The fastest {@link Gemm} available on this JVM. */
     public static Gemm gemm() {
         return GEMM;
+    }
+
+    /** Whether the Vector API module is present and allowed. */
+    public static boolean vectorAvailable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !"false".equalsIgnoreCase(System.getProperty("finetune.vector"));
+    }
+
+    /** The Vector API GEMM, or empty when the module is missing (never loads the class then). */
+    public static java.util.Optional<Gemm> vectorGemm() {
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of((Gemm) Class.forName("dev.finetune.kernel.VectorGemm").getDeclaredConstructor().newInstance());
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the Vector API GEMM could not be loaded ({}); using the plain-Java kernel", e.toString());
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static Gemm choose() {
+        if (vectorAvailable()) {
+            java.util.Optional<Gemm> v = vectorGemm();
+            if (v.isPresent()) {
+                LOG.debug("GEMM: Vector API kernel, {} threads", Parallel.threads());
+                return v.get();
+            }
+        }
+        LOG.debug("GEMM: plain-Java blocked kernel, {} threads", Parallel.threads());
+        return new BlockedGemm();
     }
 }

@@ -1,0 +1,178 @@
+package dev.finetune.kernel;
+
+/**
+ * The blocked GEMM shared by the plain-Java and the Vector API kernels, in the usual three-level
+ * shape: for each {@code KC}-deep slice of k, pack a panel of op(B) ({@code KC x NC}, in column strips
+ * of {@code NR}) and of op(A) ({@code MC x KC}, in row strips of {@code MR}) into contiguous buffers,
+ * then run an {@code MR x NR} register-tile micro-kernel over them. Transposes are resolved while
+ * packing, so the micro-kernel sees one layout. The work is split across the library's pool by output
+ * columns when there are enough of them (each thread packs only its own B panel), else by rows.
+ *
+ * <p>Pack buffers are per thread and reused: a call allocates nothing once warm.
+ */
+abstract class PackedGemm implements Gemm {
+    static final int KC = 256;
+    static final int MC = 96;
+    static final int NC = 1024;
+
+    /** Rows of a register tile. */
+    final int mr;
+    /** Columns of a register tile. */
+    final int nr;
+
+    private final ThreadLocal<float[][]> buffers;
+
+    PackedGemm(int mr, int nr) {
+        this.mr = mr;
+        this.nr = nr;
+        int mc = (MC + mr - 1) / mr * mr;
+        int nc = (NC + nr - 1) / nr * nr;
+        this.buffers = ThreadLocal.withInitial(() -> new float[][] {new float[mc * KC], new float[KC * nc], new float[mr * nr]});
+    }
+
+    /**
+     * c[mr x nr tile] (+)= aPack[strip] · bPack[strip] over {@code kc}; {@code rows} and {@code cols}
+     * say how much of the tile is inside C; {@code add} false overwrites C.
+     */
+    abstract void kernel(int kc, float[] aPack, int aStrip, float[] bPack, int bStrip, float[] c, int cOff, int ldc,
+                         int rows, int cols, boolean add, float[] tile);
+
+    @Override
+    public final void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                           int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k <= 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                }
+            }
+            return;
+        }
+        int threads = Parallel.threads();
+        if (n >= 2 * nr * threads || m < 2 * mr) {
+            // split columns in multiples of nr
+            int strips = (n + nr - 1) / nr;
+            Parallel.forRange(strips, Math.max(1, 64 / nr), (s0, s1) -> {
+                int j0 = s0 * nr;
+                int j1 = Math.min(n, s1 * nr);
+                block(transA, transB, 0, m, j0, j1, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            });
+        } else {
+            int strips = (m + mr - 1) / mr;
+            Parallel.forRange(strips, 4, (s0, s1) -> {
+                int i0 = s0 * mr;
+                int i1 = Math.min(m, s1 * mr);
+                block(transA, transB, i0, i1, 0, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+            });
+        }
+    }
+
+    /** C[i0..i1, j0..j1) (+)= op(A)[i0..i1, :] · op(B)[:, j0..j1) on the calling thread. */
+    private void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float[] a, int aOff,
+                       int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        float[][] buf = buffers.get();
+        float[] aPack = buf[0];
+        float[] bPack = buf[1];
+        float[] tile = buf[2];
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                boolean add = accumulate || pc > 0;
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, aPack);
+                    for (int jr = 0; jr < nc; jr += nr) {
+                        int cols = Math.min(nr, nc - jr);
+                        int bStrip = (jr / nr) * kc * nr;
+                        for (int ir = 0; ir < mc; ir += mr) {
+                            int rows = Math.min(mr, mc - ir);
+                            int aStrip = (ir / mr) * kc * mr;
+                            kernel(kc, aPack, aStrip, bPack, bStrip, c, cOff + (ic + ir) * ldc + jc + jr, ldc, rows, cols,
+                                    add, tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** aPack: strips of mr rows, each laid out [p][r] for p in 0..kc; rows past mc are zero. */
+    private void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] aPack) {
+        int strips = (mc + mr - 1) / mr;
+        for (int s = 0; s < strips; s++) {
+            int base = s * kc * mr;
+            int rows = Math.min(mr, mc - s * mr);
+            for (int r = 0; r < mr; r++) {
+                int i = i0 + s * mr + r;
+                if (r >= rows) {
+                    for (int p = 0; p < kc; p++) {
+                        aPack[base + p * mr + r] = 0f;
+                    }
+                } else if (!transA) {
+                    int row = aOff + i * lda + p0;
+                    for (int p = 0; p < kc; p++) {
+                        aPack[base + p * mr + r] = a[row + p];
+                    }
+                } else {
+                    int col = aOff + p0 * lda + i;
+                    for (int p = 0; p < kc; p++) {
+                        aPack[base + p * mr + r] = a[col + p * lda];
+                    }
+                }
+            }
+        }
+    }
+
+    /** bPack: strips of nr columns, each laid out [p][j] for p in 0..kc; columns past nc are zero. */
+    private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bPack) {
+        int strips = (nc + nr - 1) / nr;
+        for (int s = 0; s < strips; s++) {
+            int base = s * kc * nr;
+            int cols = Math.min(nr, nc - s * nr);
+            int jStart = j0 + s * nr;
+            if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    int src = bOff + (p0 + p) * ldb + jStart;
+                    int dst = base + p * nr;
+                    System.arraycopy(b, src, bPack, dst, cols);
+                    for (int j = cols; j < nr; j++) {
+                        bPack[dst + j] = 0f;
+                    }
+                }
+            } else {
+                for (int j = 0; j < nr; j++) {
+                    if (j >= cols) {
+                        for (int p = 0; p < kc; p++) {
+                            bPack[base + p * nr + j] = 0f;
+                        }
+                    } else {
+                        int src = bOff + (jStart + j) * ldb + p0;
+                        for (int p = 0; p < kc; p++) {
+                            bPack[base + p * nr + j] = b[src + p];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes a computed tile (mr x nr, row-major in {@code tile}) into C. */
+    static void store(float[] tile, int nr, float[] c, int cOff, int ldc, int rows, int cols, boolean add) {
+        for (int r = 0; r < rows; r++) {
+            int o = cOff + r * ldc;
+            int t = r * nr;
+            if (add) {
+                for (int j = 0; j < cols; j++) {
+                    c[o + j] += tile[t + j];
+                }
+            } else {
+                System.arraycopy(tile, t, c, o, cols);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.finetune.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API GEMM: {@link PackedGemm}'s packing and threading with a 6 x (2 vectors) register tile,
+ * twelve accumulators, one broadcast of A and two loads of B per step of k, {@code fma} throughout.
+ * On AVX-512 a tile is 6 x 32 floats. Only loaded when {@code jdk.incubator.vector} is present
+ * ({@link Kernels} checks before touching this class).
+ */
+public final class VectorGemm extends PackedGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int MR = 6;
+    private static final int NR = 2 * L;
+
+    public VectorGemm() {
+        super(MR, NR);
+    }
+
+    /** Lanes per vector on this machine. */
+    public static int lanes() {
+        return L;
+    }
+
+    @Override
+    void kernel(int kc, float[] aPack, int aStrip, float[] bPack, int bStrip, float[] c, int cOff, int ldc, int rows,
+                int cols, boolean add, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c51 = FloatVector.zero(S);
+        int bo = bStrip;
+        int ao = aStrip;
+        for (int p = 0; p < kc; p++, bo += NR, ao += MR) {
+            FloatVector b0 = FloatVector.fromArray(S, bPack, bo);
+            FloatVector b1 = FloatVector.fromArray(S, bPack, bo + L);
+            FloatVector a = FloatVector.broadcast(S, aPack[ao]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, aPack[ao + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, aPack[ao + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, aPack[ao + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, aPack[ao + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, aPack[ao + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        if (rows == MR && cols == NR) {
+            put(c00, c01, c, cOff, add);
+            put(c10, c11, c, cOff + ldc, add);
+            put(c20, c21, c, cOff + 2 * ldc, add);
+            put(c30, c31, c, cOff + 3 * ldc, add);
+            put(c40, c41, c, cOff + 4 * ldc, add);
+            put(c50, c51, c, cOff + 5 * ldc, add);
+            return;
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        store(tile, NR, c, cOff, ldc, rows, cols, add);
+    }
+
+    private static void put(FloatVector v0, FloatVector v1, float[] c, int o, boolean add) {
+        if (add) {
+            v0 = v0.add(FloatVector.fromArray(S, c, o));
+            v1 = v1.add(FloatVector.fromArray(S, c, o + L));
+        }
+        v0.intoArray(c, o);
+        v1.intoArray(c, o + L);
+    }
+}
