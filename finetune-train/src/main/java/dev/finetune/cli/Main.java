@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
                 BaseModelsCommand.class,
                 ChatCommand.class,
                 GenerateCommand.class,
+                ReferenceCheckCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
