@@ -107,21 +107,28 @@ abstract class PackedGemm implements Gemm {
         for (int s = 0; s < strips; s++) {
             int base = s * kc * mr;
             int rows = Math.min(mr, mc - s * mr);
-            for (int r = 0; r < mr; r++) {
-                int i = i0 + s * mr + r;
-                if (r >= rows) {
-                    for (int p = 0; p < kc; p++) {
-                        aPack[base + p * mr + r] = 0f;
+            int iStart = i0 + s * mr;
+            if (!transA) {
+                for (int r = 0; r < mr; r++) {
+                    if (r >= rows) {
+                        for (int p = 0; p < kc; p++) {
+                            aPack[base + p * mr + r] = 0f;
+                        }
+                    } else {
+                        int row = aOff + (iStart + r) * lda + p0;
+                        for (int p = 0; p < kc; p++) {
+                            aPack[base + p * mr + r] = a[row + p];
+                        }
                     }
-                } else if (!transA) {
-                    int row = aOff + i * lda + p0;
-                    for (int p = 0; p < kc; p++) {
-                        aPack[base + p * mr + r] = a[row + p];
-                    }
-                } else {
-                    int col = aOff + p0 * lda + i;
-                    for (int p = 0; p < kc; p++) {
-                        aPack[base + p * mr + r] = a[col + p * lda];
+                }
+            } else {
+                // op(A)[i][p] = a[p·lda + i]: for one p the strip's rows are adjacent in memory
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (p0 + p) * lda + iStart;
+                    int dst = base + p * mr;
+                    System.arraycopy(a, src, aPack, dst, rows);
+                    for (int r = rows; r < mr; r++) {
+                        aPack[dst + r] = 0f;
                     }
                 }
             }
