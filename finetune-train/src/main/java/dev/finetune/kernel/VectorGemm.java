@@ -44,24 +44,24 @@ public final class VectorGemm extends PackedGemm {
         for (int p = 0; p < kc; p++, bo += NR, ao += MR) {
             FloatVector b0 = FloatVector.fromArray(S, bPack, bo);
             FloatVector b1 = FloatVector.fromArray(S, bPack, bo + L);
-            FloatVector a = FloatVector.broadcast(S, aPack[ao]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, aPack[ao + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, aPack[ao + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, aPack[ao + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, aPack[ao + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, aPack[ao + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
+            FloatVector a0 = FloatVector.broadcast(S, aPack[ao]);
+            FloatVector a1 = FloatVector.broadcast(S, aPack[ao + 1]);
+            FloatVector a2 = FloatVector.broadcast(S, aPack[ao + 2]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, aPack[ao + 3]);
+            FloatVector a4 = FloatVector.broadcast(S, aPack[ao + 4]);
+            FloatVector a5 = FloatVector.broadcast(S, aPack[ao + 5]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
         }
         if (rows == MR && cols == NR) {
             put(c00, c01, c, cOff, add);
