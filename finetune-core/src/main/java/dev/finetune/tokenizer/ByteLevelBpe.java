@@ -108,18 +108,23 @@ public final class ByteLevelBpe implements Tokenizer {
 
     /** The bytes of token {@code id} (the UTF-8 of its text for a special token). */
     public byte[] tokenBytes(int id) {
+        return bytesOf(id).clone();
+    }
+
+    /** The bytes of {@code id}, shared (do not modify); special tokens as their UTF-8 text. */
+    private byte[] bytesOf(int id) {
         if (id < 0 || id >= vocabSize) {
             throw new IllegalArgumentException("token id " + id + " is outside 0.." + (vocabSize - 1));
         }
         byte[] b = bytesById[id];
-        if (b == null) {
-            String s = specialById[id];
-            if (s == null) {
-                throw new IllegalArgumentException("token id " + id + " is unused in this vocabulary");
-            }
-            return s.getBytes(StandardCharsets.UTF_8);
+        if (b != null) {
+            return b;
         }
-        return b.clone();
+        String s = specialById[id];
+        if (s == null) {
+            throw new IllegalArgumentException("token id " + id + " is unused in this vocabulary");
+        }
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Number of merge rules. */
@@ -278,17 +283,7 @@ public final class ByteLevelBpe implements Tokenizer {
     public String decode(int[] ids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
-            if (id < 0 || id >= vocabSize) {
-                throw new IllegalArgumentException("token id " + id + " is outside 0.." + (vocabSize - 1));
-            }
-            byte[] b = bytesById[id];
-            if (b == null) {
-                String s = specialById[id];
-                if (s == null) {
-                    throw new IllegalArgumentException("token id " + id + " is unused in this vocabulary");
-                }
-                b = s.getBytes(StandardCharsets.UTF_8);
-            }
+            byte[] b = bytesOf(id);
             out.write(b, 0, b.length);
         }
         // Java's UTF-8 decoder replaces each malformed sequence with U+FFFD, like Python's errors="replace"

@@ -137,28 +137,7 @@ public final class ChatTemplate {
     }
 
     private Example fit(int[] preamble, List<int[]> history, int[] answer, int maxTokens) {
-        int[] pre = preamble;
-        int from = 0;
-        int historyLen = 0;
-        for (int[] h : history) {
-            historyLen += h.length;
-        }
-        // 1 (BOS) + preamble + history[from..] + answer
-        while (from < history.size() - 1 && 1 + len(pre) + historyLen + answer.length > maxTokens) {
-            historyLen -= history.get(from++).length;
-        }
-        if (1 + len(pre) + historyLen + answer.length > maxTokens) {
-            pre = null;
-        }
-        IntList context = new IntList();
-        context.add(ids.bos());
-        if (pre != null) {
-            context.addAll(pre);
-        }
-        for (int i = from; i < history.size(); i++) {
-            context.addAll(history.get(i));
-        }
-        int[] ctx = context.toArray();
+        int[] ctx = context(preamble, history, answer.length, maxTokens).toArray();
         int answerRoom = maxTokens - 1;
         int[] ans = answer;
         if (ans.length > answerRoom) {
@@ -206,25 +185,7 @@ public final class ChatTemplate {
             first = false;
         }
         int[] header = {ids.startOfTurn(), ids.chatbot()};
-        int historyLen = 0;
-        for (int[] h : history) {
-            historyLen += h.length;
-        }
-        int from = 0;
-        while (from < history.size() - 1 && 1 + len(preamble) + historyLen + header.length > maxTokens) {
-            historyLen -= history.get(from++).length;
-        }
-        if (1 + len(preamble) + historyLen + header.length > maxTokens) {
-            preamble = null;
-        }
-        IntList all = new IntList();
-        all.add(ids.bos());
-        if (preamble != null) {
-            all.addAll(preamble);
-        }
-        for (int i = from; i < history.size(); i++) {
-            all.addAll(history.get(i));
-        }
+        IntList all = context(preamble, history, header.length, maxTokens);
         all.addAll(header);
         int[] t = all.toArray();
         if (t.length > maxTokens) {
@@ -234,6 +195,32 @@ public final class ChatTemplate {
             t = cut;
         }
         return t;
+    }
+
+    /**
+     * BOS, the preamble and the newest messages that leave {@code tail} tokens of room in
+     * {@code maxTokens}: whole messages are dropped oldest first (the last one always stays), then the
+     * preamble; what still does not fit is cut by the caller.
+     */
+    private IntList context(int[] preamble, List<int[]> history, int tail, int maxTokens) {
+        int historyLen = 0;
+        for (int[] h : history) {
+            historyLen += h.length;
+        }
+        int from = 0;
+        while (from < history.size() - 1 && 1 + len(preamble) + historyLen + tail > maxTokens) {
+            historyLen -= history.get(from++).length;
+        }
+        boolean keepPreamble = 1 + len(preamble) + historyLen + tail <= maxTokens;
+        IntList out = new IntList();
+        out.add(ids.bos());
+        if (preamble != null && keepPreamble) {
+            out.addAll(preamble);
+        }
+        for (int i = from; i < history.size(); i++) {
+            out.addAll(history.get(i));
+        }
+        return out;
     }
 
     private static int len(int[] a) {
