@@ -87,6 +87,23 @@ class Gpt2TokenizerTest {
     }
 
     @Test
+    void combiningMarksAndEmojiSequencesSplitAsThePatternSays() {
+        // U+0301 is a mark (Mn), not \p{L}: it leaves the letter run; an emoji ZWJ sequence is one "other" run
+        assertEquals(List.of("cafe", "\u0301", " ok"), pieces("cafe\u0301 ok"));
+        // "!" is "other" too, so it joins the emoji run
+        assertEquals(List.of("hi", " \uD83D\uDC69\u200D\uD83D\uDC69\u200D\uD83D\uDC67!"),
+                pieces("hi \uD83D\uDC69\u200D\uD83D\uDC69\u200D\uD83D\uDC67!"));
+        String family = "\uD83D\uDC69\u200D\uD83D\uDC69\u200D\uD83D\uDC67";
+        assertEquals(family, GPT2.decode(GPT2.encode(family)));
+    }
+
+    private static List<String> pieces(String s) {
+        List<String> out = new ArrayList<>();
+        Gpt2PreTokenizer.split(s, (t, a, b) -> out.add(t.subSequence(a, b).toString()));
+        return out;
+    }
+
+    @Test
     void loneSurrogatesEncodeAsReplacementCharacter() {
         assertArrayEquals(GPT2.encode("a\uFFFDb"), GPT2.encode("a\uD800b"));
         assertArrayEquals(GPT2.encode("\uFFFD"), GPT2.encode("\uDC00"));
