@@ -63,7 +63,8 @@ public final class ClientV2 implements AutoCloseable {
         });
         try {
             Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
-            this.datasets = new DatasetsClient(workspace, validator, b.recordFilters, background, b.clock);
+            this.datasets = new DatasetsClient(workspace, validator,
+                b.recordFilters != null ? b.recordFilters : findRecordFilters(), background, b.clock);
             datasets.resumeInterrupted();
         } catch (RuntimeException | java.util.ServiceConfigurationError e) {
             background.shutdownNow();
@@ -263,6 +264,16 @@ public final class ClientV2 implements AutoCloseable {
         workspace.close();
     }
 
+    /** The PII step from the class path (finetune-validation), or none. */
+    private static java.util.function.Function<dev.finetune.spi.RecordFilterFactory.Context, RecordFilter> findRecordFilters() {
+        Iterator<dev.finetune.spi.RecordFilterFactory> it = ServiceLoader.load(dev.finetune.spi.RecordFilterFactory.class).iterator();
+        if (!it.hasNext()) {
+            return ctx -> RecordFilter.NONE;
+        }
+        dev.finetune.spi.RecordFilterFactory f = it.next();
+        return f::create;
+    }
+
     private static Optional<DatasetValidator> findValidator() {
         Iterator<DatasetValidator> it = ServiceLoader.load(DatasetValidator.class).iterator();
         if (!it.hasNext()) {
@@ -275,7 +286,7 @@ public final class ClientV2 implements AutoCloseable {
     public static final class Builder {
         private Path workspace = Workspace.defaultRoot();
         private DatasetValidator validator;
-        private Supplier<RecordFilter> recordFilters = () -> RecordFilter.NONE;
+        private java.util.function.Function<dev.finetune.spi.RecordFilterFactory.Context, RecordFilter> recordFilters;
         private Clock clock = Clock.systemUTC();
 
         public Builder workspace(Path dir) {
@@ -291,7 +302,8 @@ public final class ClientV2 implements AutoCloseable {
 
         /** The pre-storage step (e.g. PII scanning); a fresh filter per dataset. */
         public Builder recordFilters(Supplier<RecordFilter> filters) {
-            this.recordFilters = Objects.requireNonNull(filters, "recordFilters");
+            Objects.requireNonNull(filters, "recordFilters");
+            this.recordFilters = ctx -> filters.get();
             return this;
         }
 

@@ -7,6 +7,7 @@ import dev.finetune.WorkspaceException;
 import dev.finetune.json.Json;
 import dev.finetune.spi.DatasetValidator;
 import dev.finetune.spi.RecordFilter;
+import dev.finetune.spi.RecordFilterFactory;
 import dev.finetune.spi.ValidationJob;
 import dev.finetune.spi.ValidationOutcome;
 import dev.finetune.workspace.AtomicWrite;
@@ -46,13 +47,13 @@ public final class DatasetsClient {
 
     private final Workspace workspace;
     private final Optional<DatasetValidator> validator;
-    private final Supplier<RecordFilter> recordFilters;
+    private final java.util.function.Function<RecordFilterFactory.Context, RecordFilter> recordFilters;
     private final ExecutorService executor;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
     /** Made by {@code ClientV2}; {@code validator} is empty when none is on the class path. */
-    public DatasetsClient(Workspace workspace, Optional<DatasetValidator> validator, Supplier<RecordFilter> recordFilters,
+    public DatasetsClient(Workspace workspace, Optional<DatasetValidator> validator, java.util.function.Function<RecordFilterFactory.Context, RecordFilter> recordFilters,
             ExecutorService executor, Clock clock) {
         this.workspace = workspace;
         this.validator = validator;
@@ -63,7 +64,11 @@ public final class DatasetsClient {
 
     /** The request and upload facts kept beside {@code dataset.json}, so an interrupted validation can run again. */
     record StoredRequest(String name, DatasetType type, boolean keepOriginalFile, boolean skipMalformedInput, String csvDelimiter,
-            String trainSha256, long trainBytes, Optional<String> evalSha256, Optional<Long> evalBytes) {
+            String trainSha256, long trainBytes, Optional<String> evalSha256, Optional<Long> evalBytes,
+            Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms) {
+        PiiPolicy policy() {
+            return piiPolicy == null ? PiiPolicy.REDACT : piiPolicy.orElse(PiiPolicy.REDACT);
+        }
     }
 
     /** Uploads {@code data} (and the optional eval file) and starts validating it. */
@@ -96,7 +101,7 @@ public final class DatasetsClient {
             }
             StoredRequest stored = new StoredRequest(request.name(), request.type(), request.keepOriginalFile(),
                     request.skipMalformedInput(), String.valueOf(request.csvDelimiter()), train.sha256, train.bytes,
-                    eval.map(u -> u.sha256), eval.map(u -> u.bytes));
+                    eval.map(u -> u.sha256), eval.map(u -> u.bytes), Optional.of(request.piiPolicy()), request.piiPseudonyms());
             DatasetStore.writeJson(staging.resolve(DatasetStore.REQUEST_FILE), stored);
             Dataset d = Dataset.processing(id, request.name(), request.type(), clock.instant());
             DatasetStore.writeJson(staging.resolve(DatasetStore.DATASET_FILE), d);
@@ -194,7 +199,8 @@ public final class DatasetsClient {
             } else {
                 ValidationJob job = new ValidationJob(d.datasetType(), train,
                         Files.exists(eval) ? Optional.of(eval) : Optional.empty(), req.skipMalformedInput(),
-                        req.csvDelimiter().charAt(0), dir, recordFilters.get());
+                        req.csvDelimiter().charAt(0), dir, recordFilters.apply(new RecordFilterFactory.Context(id,
+                                d.datasetType(), req.policy(), req.piiPseudonyms(), workspace.root())));
                 outcome = validator.get().validate(job);
             }
         } catch (IOException | RuntimeException e) {
@@ -247,7 +253,13 @@ public final class DatasetsClient {
             a.put("train_examples", m.trainExamples());
             a.put("eval_examples", m.evalExamples());
         });
-        d.pii().ifPresent(p -> a.set("pii_findings", Json.mapper().valueToTree(p.findingsByType())));
+        d.pii().ifPresent(p -> {
+            a.set("pii_findings", Json.mapper().valueToTree(p.findingsByType()));
+            p.policy().ifPresent(x -> a.put("pii_policy", x));
+            a.put("pii_records_changed", p.recordsChanged());
+        });
+        a.put("dataset_name", d.name());
+        a.put("os_user", System.getProperty("user.name", "unknown"));
         try {
             workspace.appendAudit(a);
         } catch (WorkspaceException e) {

@@ -22,6 +22,8 @@ public final class DatasetsCreateRequest {
     private final boolean keepOriginalFile;
     private final boolean skipMalformedInput;
     private final char csvDelimiter;
+    private final PiiPolicy piiPolicy;
+    private final boolean piiPseudonyms;
 
     private DatasetsCreateRequest(Builder b) {
         this.name = b.name;
@@ -29,6 +31,8 @@ public final class DatasetsCreateRequest {
         this.keepOriginalFile = b.keepOriginalFile;
         this.skipMalformedInput = b.skipMalformedInput;
         this.csvDelimiter = b.csvDelimiter;
+        this.piiPolicy = b.piiPolicy;
+        this.piiPseudonyms = b.piiPseudonyms;
     }
 
     public static NameStage builder() {
@@ -58,10 +62,21 @@ public final class DatasetsCreateRequest {
         return csvDelimiter;
     }
 
+    /** What to do with personal data found in the upload (default {@link PiiPolicy#REDACT}). */
+    public PiiPolicy piiPolicy() {
+        return piiPolicy;
+    }
+
+    /** With {@link PiiPolicy#REDACT}: consistent pseudonyms (keyed per workspace) instead of type tags. */
+    public boolean piiPseudonyms() {
+        return piiPseudonyms;
+    }
+
     @Override
     public String toString() {
         return "DatasetsCreateRequest{name=" + name + ", type=" + type + ", keepOriginalFile=" + keepOriginalFile
-                + ", skipMalformedInput=" + skipMalformedInput + ", csvDelimiter=" + csvDelimiter + "}";
+                + ", skipMalformedInput=" + skipMalformedInput + ", csvDelimiter=" + csvDelimiter + ", piiPolicy="
+                + piiPolicy + (piiPseudonyms ? ", piiPseudonyms" : "") + "}";
     }
 
     public interface NameStage {
@@ -79,6 +94,12 @@ public final class DatasetsCreateRequest {
 
         OptionalStage csvDelimiter(char delimiter);
 
+        /** What to do with personal data in the upload; default {@link PiiPolicy#REDACT}. */
+        OptionalStage piiPolicy(PiiPolicy policy);
+
+        /** Redact with consistent pseudonyms instead of type tags. */
+        OptionalStage piiPseudonyms(boolean pseudonyms);
+
         /** @throws BadRequestException when the name is empty or longer than 50 characters, or the delimiter is a quote or line break */
         DatasetsCreateRequest build();
     }
@@ -89,6 +110,20 @@ public final class DatasetsCreateRequest {
         private boolean keepOriginalFile;
         private boolean skipMalformedInput;
         private char csvDelimiter = ',';
+        private PiiPolicy piiPolicy = PiiPolicy.REDACT;
+        private boolean piiPseudonyms;
+
+        @Override
+        public OptionalStage piiPolicy(PiiPolicy policy) {
+            this.piiPolicy = Objects.requireNonNull(policy, "piiPolicy");
+            return this;
+        }
+
+        @Override
+        public OptionalStage piiPseudonyms(boolean pseudonyms) {
+            this.piiPseudonyms = pseudonyms;
+            return this;
+        }
 
         @Override
         public TypeStage name(String name) {

@@ -24,6 +24,19 @@ public interface RecordFilter {
      */
     Decision apply(String part, long line, JsonNode record);
 
+    /**
+     * After the last record: a reason to fail the whole dataset (it becomes {@code validation_error},
+     * replacing the message of any {@link Decision#fail} returned on the way), or empty.
+     */
+    default Optional<String> failure() {
+        return Optional.empty();
+    }
+
+    /** After the last record: lines for {@code validation_warnings}. */
+    default java.util.List<String> warnings() {
+        return java.util.List.of();
+    }
+
     /** What the filter found over the whole dataset, asked once after the last record. */
     default Optional<PiiSummary> summary() {
         return Optional.empty();

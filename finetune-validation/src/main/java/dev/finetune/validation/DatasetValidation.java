@@ -374,6 +374,15 @@ public final class DatasetValidation implements DatasetValidator {
         if (eval != null) {
             collect(eval, "invalid eval file: ", errors, warnings);
         }
+        Optional<String> filterFailure = job.recordFilter().failure();
+        if (filterFailure.isPresent()) {
+            errors.remove(train.filterFail);
+            if (eval != null) {
+                errors.remove(eval.filterFail);
+            }
+            errors.add(0, filterFailure.get());
+        }
+        warnings.addAll(job.recordFilter().warnings());
         boolean chat = rules instanceof ChatRules;
         if (!t.preamblesTooLong.isEmpty()) {
             errors.add(Messages.preamblesTooLong(false, t.preamblesTooLong, ChatRules.MAX_PREAMBLE_TOKENS));
@@ -397,7 +406,8 @@ public final class DatasetValidation implements DatasetValidator {
         if (!errors.isEmpty()) {
             List<String> rest = new ArrayList<>(errors.subList(1, errors.size()));
             rest.addAll(warnings);
-            return failed(errors.get(0), rest);
+            return new ValidationReport(new ValidationOutcome(ValidationStatus.FAILED, Optional.of(errors.get(0)), rest,
+                    List.of(), Optional.empty(), job.recordFilter().summary()), List.of());
         }
 
         Path trainOut = job.outputDir().resolve(ValidationJob.TRAIN_PART);

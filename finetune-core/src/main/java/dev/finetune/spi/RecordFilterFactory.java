@@ -1,0 +1,24 @@
+package dev.finetune.spi;
+
+import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.PiiPolicy;
+import java.nio.file.Path;
+
+/**
+ * Makes the pre-storage {@link RecordFilter} of one dataset from what its upload asked for. Found
+ * through {@link java.util.ServiceLoader} ({@code finetune-validation} registers the PII one).
+ */
+public interface RecordFilterFactory {
+
+    /**
+     * @param datasetId     the dataset being validated
+     * @param type          its type (which fields hold text)
+     * @param policy        the upload's PII policy
+     * @param pseudonyms    redact with keyed pseudonyms instead of tags
+     * @param workspaceRoot where a per-workspace secret may be kept
+     */
+    record Context(String datasetId, DatasetType type, PiiPolicy policy, boolean pseudonyms, Path workspaceRoot) {
+    }
+
+    RecordFilter create(Context context);
+}

@@ -1,0 +1,15 @@
+package dev.finetune.pii;
+
+import dev.finetune.spi.RecordFilter;
+import dev.finetune.spi.RecordFilterFactory;
+
+/** The {@link RecordFilterFactory} this module registers: the PII step with the upload's policy. */
+public final class PiiRecordFilterFactory implements RecordFilterFactory {
+    @Override
+    public RecordFilter create(Context c) {
+        PiiRedactor redactor = c.pseudonyms()
+                ? PiiRedactor.pseudonyms(PseudonymKey.loadOrCreate(c.workspaceRoot().resolve(PseudonymKey.FILE)))
+                : PiiRedactor.tags();
+        return new PiiRecordFilter(c.policy(), PiiScanner.defaults(), redactor);
+    }
+}
