@@ -65,7 +65,8 @@ public final class ClientV2 implements AutoCloseable {
             Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
             this.datasets = new DatasetsClient(workspace, validator,
                 b.recordFilters != null ? b.recordFilters : findRecordFilters(), background, b.clock);
-            datasets.resumeInterrupted();
+        datasets.purgeExpired();
+        datasets.resumeInterrupted();
         } catch (RuntimeException | java.util.ServiceConfigurationError e) {
             background.shutdownNow();
             workspace.close();

@@ -65,7 +65,7 @@ public final class DatasetsClient {
     /** The request and upload facts kept beside {@code dataset.json}, so an interrupted validation can run again. */
     record StoredRequest(String name, DatasetType type, boolean keepOriginalFile, boolean skipMalformedInput, String csvDelimiter,
             String trainSha256, long trainBytes, Optional<String> evalSha256, Optional<Long> evalBytes,
-            Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms) {
+            Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms, Optional<java.time.Instant> retainUntil) {
         PiiPolicy policy() {
             return piiPolicy == null ? PiiPolicy.REDACT : piiPolicy.orElse(PiiPolicy.REDACT);
         }
@@ -101,7 +101,8 @@ public final class DatasetsClient {
             }
             StoredRequest stored = new StoredRequest(request.name(), request.type(), request.keepOriginalFile(),
                     request.skipMalformedInput(), String.valueOf(request.csvDelimiter()), train.sha256, train.bytes,
-                    eval.map(u -> u.sha256), eval.map(u -> u.bytes), Optional.of(request.piiPolicy()), request.piiPseudonyms());
+                    eval.map(u -> u.sha256), eval.map(u -> u.bytes), Optional.of(request.piiPolicy()), request.piiPseudonyms(),
+                    Optional.of(clock.instant().plus(java.time.Duration.ofDays(request.retentionDays()))));
             DatasetStore.writeJson(staging.resolve(DatasetStore.REQUEST_FILE), stored);
             Dataset d = Dataset.processing(id, request.name(), request.type(), clock.instant());
             DatasetStore.writeJson(staging.resolve(DatasetStore.DATASET_FILE), d);
@@ -137,6 +138,32 @@ public final class DatasetsClient {
         workspace.datasets().delete(id);
         audit("delete", d, Optional.empty());
         LOG.info("dataset {} deleted", id);
+    }
+
+    /**
+     * Deletes every dataset whose retention deadline has passed (all its files), with a {@code purge}
+     * audit line each; called when the client opens, and callable any time. Returns the purged ids.
+     */
+    public List<String> purgeExpired() {
+        List<String> purged = new java.util.ArrayList<>();
+        for (Dataset d : workspace.datasets().list()) {
+            Path file = workspace.datasets().datasetDir(d.id()).resolve(DatasetStore.REQUEST_FILE);
+            try {
+                if (!Files.exists(file)) {
+                    continue;
+                }
+                StoredRequest r = Json.mapper().readValue(file.toFile(), StoredRequest.class);
+                if (r.retainUntil() != null && r.retainUntil().isPresent() && !clock.instant().isBefore(r.retainUntil().get())) {
+                    workspace.datasets().delete(d.id());
+                    audit("purge", d, Optional.of(r));
+                    purged.add(d.id());
+                    LOG.info("dataset {} purged: its retention ended {}", d.id(), r.retainUntil().get());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("dataset {}: cannot check its retention", d.id(), e);
+            }
+        }
+        return purged;
     }
 
     /** Validates again every dataset a stopped process left in {@code processing}; called when the client opens. */
@@ -245,6 +272,7 @@ public final class DatasetsClient {
         a.put("dataset_type", d.datasetType().toString());
         a.put("validation_status", d.validationStatus().toString());
         req.ifPresent(r -> {
+            r.retainUntil().ifPresent(t -> a.put("retain_until", t.toString()));
             a.put("train_sha256", r.trainSha256());
             a.put("train_bytes", r.trainBytes());
             r.evalSha256().ifPresent(s -> a.put("eval_sha256", s));

@@ -119,4 +119,28 @@ class PiiUploadTest {
         }
         assertTrue(Files.size(ws.resolve(PseudonymKey.FILE)) == 32);
     }
+
+    @Test
+    void retentionPurgesEveryFileOnTheNextOpenAndAuditsIt(@TempDir Path dir) throws IOException {
+        Path ws = dir.resolve("ws");
+        java.time.Instant t0 = java.time.Instant.parse("2026-01-01T00:00:00Z");
+        String id;
+        try (ClientV2 co = ClientV2.builder().workspace(ws).clock(java.time.Clock.fixed(t0, java.time.ZoneOffset.UTC)).build()) {
+            id = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("chats")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).retentionDays(1).keepOriginalFile(true).build()),
+                    Duration.ofSeconds(60), Duration.ofMillis(50)).id();
+            assertTrue(Files.readString(ws.resolve("audit.jsonl")).contains("\"retain_until\":\"2026-01-02T00:00:00Z\""));
+        }
+        java.time.Instant later = t0.plus(Duration.ofDays(1)).minusSeconds(1);
+        try (ClientV2 co = ClientV2.builder().workspace(ws).clock(java.time.Clock.fixed(later, java.time.ZoneOffset.UTC)).build()) {
+            assertEquals(1, co.datasets().list().datasets().size(), "not yet due");
+        }
+        java.time.Instant due = t0.plus(Duration.ofDays(2));
+        try (ClientV2 co = ClientV2.builder().workspace(ws).clock(java.time.Clock.fixed(due, java.time.ZoneOffset.UTC)).build()) {
+            assertTrue(co.datasets().list().datasets().isEmpty());
+        }
+        assertFalse(Files.exists(ws.resolve("datasets").resolve(id)));
+        assertFalse(workspaceContains(ws.resolve("datasets"), "What is"));
+        assertTrue(Files.readString(ws.resolve("audit.jsonl")).contains("\"action\":\"purge\""));
+    }
 }
