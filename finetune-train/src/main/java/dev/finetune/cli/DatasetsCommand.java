@@ -84,6 +84,13 @@ public final class DatasetsCommand implements Runnable {
         boolean keepOriginal;
         @Option(names = "--csv-delimiter", paramLabel = "CHAR", defaultValue = ",", description = "CSV field separator.")
         char csvDelimiter;
+        @Option(names = "--pii-policy", defaultValue = "REDACT",
+                description = "What to do with personal data found: REDACT (default), REJECT, WARN or OFF.")
+        dev.finetune.datasets.PiiPolicy piiPolicy;
+        @Option(names = "--pii-pseudonyms", description = "With REDACT: consistent keyed pseudonyms instead of <TYPE> tags.")
+        boolean piiPseudonyms;
+        @Option(names = "--retention-days", defaultValue = "30", description = "Purge the dataset's files this many days after upload (default ${DEFAULT-VALUE}).")
+        int retentionDays;
         @Option(names = "--no-wait", description = "Return after the upload; validation continues in the background of this process only while it runs.")
         boolean noWait;
         @Parameters(paramLabel = "FILE")
@@ -94,7 +101,8 @@ public final class DatasetsCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.client()) {
                 DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(name == null ? nameOf(file) : name).type(type)
-                        .skipMalformedInput(skipMalformed).keepOriginalFile(keepOriginal).csvDelimiter(csvDelimiter).build();
+                        .skipMalformedInput(skipMalformed).keepOriginalFile(keepOriginal).csvDelimiter(csvDelimiter)
+                        .piiPolicy(piiPolicy).piiPseudonyms(piiPseudonyms).retentionDays(retentionDays).build();
                 DatasetsCreateResponse r = co.datasets().create(file, Optional.ofNullable(eval), req);
                 out.println(r.id());
                 if (noWait) {

@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 TokenizerCommand.class,
                 ValidateCommand.class,
                 DatasetsCommand.class,
+                PiiCommand.class,
+                AuditCommand.class,
                 BaseModelsCommand.class,
                 ChatCommand.class,
                 GenerateCommand.class,
@@ -29,6 +31,9 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // the terminal shows progress itself; library logs below WARN only when asked (FINETUNE_LOG=info|debug)
+        String level = System.getenv("FINETUNE_LOG");
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level == null || level.isBlank() ? "warn" : level);
         System.exit(run(args));
     }
 

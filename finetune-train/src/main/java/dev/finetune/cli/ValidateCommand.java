@@ -8,7 +8,6 @@ import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.datasets.DatasetsCreateResponse;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.json.Json;
-import dev.finetune.spi.RecordFilter;
 import dev.finetune.spi.ValidationJob;
 import dev.finetune.tokenizer.Tokenizer;
 import dev.finetune.tokenizer.Tokenizers;
@@ -59,6 +58,10 @@ public final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--workspace", paramLabel = "DIR", description = "Keep the dataset in this workspace.")
     Path workspace;
 
+    @Option(names = "--pii-policy", defaultValue = "REDACT",
+            description = "Personal data found: REDACT (default; samples show tags), REJECT (fail), WARN (report) or OFF.")
+    dev.finetune.datasets.PiiPolicy piiPolicy;
+
     @Option(names = "--skip-malformed", description = "Drop malformed rows (listed in the warnings) instead of failing.")
     boolean skipMalformed;
 
@@ -92,7 +95,8 @@ public final class ValidateCommand implements Callable<Integer> {
             Path out = Files.createTempDirectory("finetune-validate");
             try {
                 ValidationReport r = validation.run(new ValidationJob(type, file, Optional.ofNullable(eval), skipMalformed,
-                        csvDelimiter, out, RecordFilter.NONE));
+                        csvDelimiter, out, new dev.finetune.pii.PiiRecordFilterFactory().create(
+                                new dev.finetune.spi.RecordFilterFactory.Context("local", type, piiPolicy, false, out))));
                 Instant now = Instant.now();
                 dataset = Dataset.processing("local", file.getFileName().toString(), type, now).withResult(r.outcome().status(),
                         r.outcome().validationError(), r.outcome().validationWarnings(), r.outcome().parts(), r.outcome().metrics(),
@@ -109,7 +113,7 @@ public final class ValidateCommand implements Callable<Integer> {
                 return r.outcome();
             }).build()) {
                 DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(DatasetsCommand.nameOf(file)).type(type)
-                        .skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).build();
+                        .skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy).build();
                 DatasetsCreateResponse created = co.datasets().create(file, Optional.ofNullable(eval), req);
                 try {
                     dataset = co.wait(created, Duration.ofDays(1), Duration.ofMillis(100));
