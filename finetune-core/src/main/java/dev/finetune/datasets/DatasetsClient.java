@@ -65,7 +65,8 @@ public final class DatasetsClient {
     /** The request and upload facts kept beside {@code dataset.json}, so an interrupted validation can run again. */
     record StoredRequest(String name, DatasetType type, boolean keepOriginalFile, boolean skipMalformedInput, String csvDelimiter,
             String trainSha256, long trainBytes, Optional<String> evalSha256, Optional<Long> evalBytes,
-            Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms, Optional<java.time.Instant> retainUntil) {
+            Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms, Optional<java.time.Instant> retainUntil,
+            java.util.Map<String, String> piiCustomPatterns) {
         PiiPolicy policy() {
             return piiPolicy == null ? PiiPolicy.REDACT : piiPolicy.orElse(PiiPolicy.REDACT);
         }
@@ -102,7 +103,8 @@ public final class DatasetsClient {
             StoredRequest stored = new StoredRequest(request.name(), request.type(), request.keepOriginalFile(),
                     request.skipMalformedInput(), String.valueOf(request.csvDelimiter()), train.sha256, train.bytes,
                     eval.map(u -> u.sha256), eval.map(u -> u.bytes), Optional.of(request.piiPolicy()), request.piiPseudonyms(),
-                    Optional.of(clock.instant().plus(java.time.Duration.ofDays(request.retentionDays()))));
+                    Optional.of(clock.instant().plus(java.time.Duration.ofDays(request.retentionDays()))),
+                    request.piiCustomPatterns());
             DatasetStore.writeJson(staging.resolve(DatasetStore.REQUEST_FILE), stored);
             Dataset d = Dataset.processing(id, request.name(), request.type(), clock.instant());
             DatasetStore.writeJson(staging.resolve(DatasetStore.DATASET_FILE), d);
@@ -227,7 +229,8 @@ public final class DatasetsClient {
                 ValidationJob job = new ValidationJob(d.datasetType(), train,
                         Files.exists(eval) ? Optional.of(eval) : Optional.empty(), req.skipMalformedInput(),
                         req.csvDelimiter().charAt(0), dir, recordFilters.apply(new RecordFilterFactory.Context(id,
-                                d.datasetType(), req.policy(), req.piiPseudonyms(), workspace.root())));
+                                d.datasetType(), req.policy(), req.piiPseudonyms(), workspace.root(),
+                                req.piiCustomPatterns() == null ? java.util.Map.of() : req.piiCustomPatterns())));
                 outcome = validator.get().validate(job);
             }
         } catch (IOException | RuntimeException e) {

@@ -27,6 +27,7 @@ public final class DatasetsCreateRequest {
     private final PiiPolicy piiPolicy;
     private final boolean piiPseudonyms;
     private final int retentionDays;
+    private final java.util.Map<String, String> piiCustomPatterns;
 
     private DatasetsCreateRequest(Builder b) {
         this.name = b.name;
@@ -37,6 +38,7 @@ public final class DatasetsCreateRequest {
         this.piiPolicy = b.piiPolicy;
         this.piiPseudonyms = b.piiPseudonyms;
         this.retentionDays = b.retentionDays;
+        this.piiCustomPatterns = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.piiCustomPatterns));
     }
 
     public static NameStage builder() {
@@ -76,6 +78,11 @@ public final class DatasetsCreateRequest {
         return piiPseudonyms;
     }
 
+    /** User-supplied PII patterns by name. */
+    public java.util.Map<String, String> piiCustomPatterns() {
+        return piiCustomPatterns;
+    }
+
     /** Days after creation when every file of the dataset is purged. */
     public int retentionDays() {
         return retentionDays;
@@ -109,6 +116,9 @@ public final class DatasetsCreateRequest {
         /** Redact with consistent pseudonyms instead of type tags. */
         OptionalStage piiPseudonyms(boolean pseudonyms);
 
+        /** An extra PII type for this upload: findings of {@code regex} are reported (and redacted) as {@code CUSTOM_name}. */
+        OptionalStage piiCustomPattern(String name, String regex);
+
         /** Days after creation when the dataset's data is purged (default 30, as the service documented; 1..3650). */
         OptionalStage retentionDays(int days);
 
@@ -125,6 +135,25 @@ public final class DatasetsCreateRequest {
         private PiiPolicy piiPolicy = PiiPolicy.REDACT;
         private boolean piiPseudonyms;
         private int retentionDays = DEFAULT_RETENTION_DAYS;
+        private final java.util.Map<String, String> piiCustomPatterns = new java.util.TreeMap<>();
+
+        @Override
+        public OptionalStage piiCustomPattern(String name, String regex) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(regex, "regex");
+            if (!name.matches("[A-Za-z][A-Za-z0-9_]{0,39}")) {
+                throw new BadRequestException("pii_custom_patterns: name \"" + name
+                        + "\" must be a letter then up to 39 letters, digits or underscores");
+            }
+            try {
+                java.util.regex.Pattern.compile(regex);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new BadRequestException("pii_custom_patterns." + name + ": not a valid regular expression: "
+                        + e.getDescription());
+            }
+            piiCustomPatterns.put(name, regex);
+            return this;
+        }
 
         @Override
         public OptionalStage retentionDays(int days) {

@@ -16,8 +16,17 @@ public interface RecordFilterFactory {
      * @param policy        the upload's PII policy
      * @param pseudonyms    redact with keyed pseudonyms instead of tags
      * @param workspaceRoot where a per-workspace secret may be kept
+     * @param customPatterns user-supplied patterns by name (reported as {@code CUSTOM_name})
      */
-    record Context(String datasetId, DatasetType type, PiiPolicy policy, boolean pseudonyms, Path workspaceRoot) {
+    record Context(String datasetId, DatasetType type, PiiPolicy policy, boolean pseudonyms, Path workspaceRoot,
+                   java.util.Map<String, String> customPatterns) {
+        public Context {
+            customPatterns = customPatterns == null ? java.util.Map.of() : java.util.Map.copyOf(customPatterns);
+        }
+
+        public Context(String datasetId, DatasetType type, PiiPolicy policy, boolean pseudonyms, Path workspaceRoot) {
+            this(datasetId, type, policy, pseudonyms, workspaceRoot, java.util.Map.of());
+        }
     }
 
     RecordFilter create(Context context);

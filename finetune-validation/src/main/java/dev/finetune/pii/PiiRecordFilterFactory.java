@@ -10,6 +10,8 @@ public final class PiiRecordFilterFactory implements RecordFilterFactory {
         PiiRedactor redactor = c.pseudonyms()
                 ? PiiRedactor.pseudonyms(PseudonymKey.loadOrCreate(c.workspaceRoot().resolve(PseudonymKey.FILE)))
                 : PiiRedactor.tags();
-        return new PiiRecordFilter(c.policy(), PiiScanner.defaults(), redactor);
+        PiiScanner.Builder scanner = PiiScanner.builder();
+        c.customPatterns().forEach(scanner::customPattern);
+        return new PiiRecordFilter(c.policy(), scanner.build(), redactor);
     }
 }

@@ -143,4 +143,25 @@ class PiiUploadTest {
         assertFalse(workspaceContains(ws.resolve("datasets"), "What is"));
         assertTrue(Files.readString(ws.resolve("audit.jsonl")).contains("\"action\":\"purge\""));
     }
+
+    @Test
+    void userSuppliedPatternsAreRedactedToo(@TempDir Path dir) throws IOException {
+        Path ws = dir.resolve("ws");
+        Path f = dir.resolve("orders.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            lines.add("{\"messages\":[{\"role\":\"User\",\"content\":\"where is ACCT-00" + i + "77?\"},"
+                    + "{\"role\":\"Chatbot\",\"content\":\"shipped\"}]}");
+        }
+        Files.write(f, lines);
+        try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
+            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), DatasetsCreateRequest.builder().name("orders")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).piiCustomPattern("ACCOUNT", "ACCT-\\d{5}").build()),
+                    Duration.ofSeconds(60), Duration.ofMillis(50));
+            assertEquals(4L, d.pii().orElseThrow().findingsByType().get("CUSTOM_ACCOUNT"));
+        }
+        assertFalse(workspaceContains(ws.resolve("datasets"), "ACCT-00"));
+        assertThrows(dev.finetune.BadRequestException.class, () -> DatasetsCreateRequest.builder().name("x")
+                .type(DatasetType.CHAT_FINETUNE_INPUT).piiCustomPattern("BAD", "(unclosed"));
+    }
 }
