@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorGemm extends PackedGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int MR = 6;
+    private static final int MR = 4;
     private static final int NR = 2 * L;
 
     public VectorGemm() {
@@ -35,10 +35,6 @@ public final class VectorGemm extends PackedGemm {
         FloatVector c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S);
         FloatVector c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S);
-        FloatVector c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S);
-        FloatVector c51 = FloatVector.zero(S);
         int bo = bStrip;
         int ao = aStrip;
         for (int p = 0; p < kc; p++, bo += NR, ao += MR) {
@@ -54,22 +50,14 @@ public final class VectorGemm extends PackedGemm {
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
             FloatVector a3 = FloatVector.broadcast(S, aPack[ao + 3]);
-            FloatVector a4 = FloatVector.broadcast(S, aPack[ao + 4]);
-            FloatVector a5 = FloatVector.broadcast(S, aPack[ao + 5]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
         }
         if (rows == MR && cols == NR) {
             put(c00, c01, c, cOff, add);
             put(c10, c11, c, cOff + ldc, add);
             put(c20, c21, c, cOff + 2 * ldc, add);
             put(c30, c31, c, cOff + 3 * ldc, add);
-            put(c40, c41, c, cOff + 4 * ldc, add);
-            put(c50, c51, c, cOff + 5 * ldc, add);
             return;
         }
         c00.intoArray(tile, 0);
@@ -80,10 +68,6 @@ public final class VectorGemm extends PackedGemm {
         c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR);
         c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
         store(tile, NR, c, cOff, ldc, rows, cols, add);
     }
 
