@@ -16,6 +16,7 @@ import dev.finetune.model.GPT2Config;
  */
 public final class DecodeSession {
     private static final int COLUMN_GRAIN = 256;
+    private static final dev.finetune.kernel.Dot DOT = dev.finetune.kernel.Kernels.dot();
 
     private final float[] p;
     private final GPT2Config cfg;
@@ -176,7 +177,7 @@ public final class DecodeSession {
         // logits (V) = wte (V, C) · ln
         Parallel.forRange(V, 1024, (from, to) -> {
             for (int v = from; v < to; v++) {
-                logits[v] = dot(p, wte + v * C, ln, C);
+                logits[v] = DOT.dot(p, wte + v * C, ln, 0, C);
             }
         });
         position++;
@@ -261,25 +262,6 @@ public final class DecodeSession {
             double v = h[i];
             h[i] = (float) (0.5 * v * (1 + Math.tanh(GELU_K * (v + 0.044715 * v * v * v))));
         }
-    }
-
-    /** Dot product with four independent partial sums (scalar float sums do not vectorize in order). */
-    private static float dot(float[] a, int aOff, float[] b, int n) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += a[aOff + i] * b[i];
-            s1 += a[aOff + i + 1] * b[i + 1];
-            s2 += a[aOff + i + 2] * b[i + 2];
-            s3 += a[aOff + i + 3] * b[i + 3];
-        }
-        for (; i < n; i++) {
-            s0 += a[aOff + i] * b[i];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** The model shape this session decodes. */

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 public final class Kernels {
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     private static final Gemm GEMM = choose();
+    private static final Dot DOT = chooseDot();
 
     private Kernels() {
     }
@@ -20,6 +21,22 @@ public final class Kernels {
     /** The fastest {@link Gemm} available on this JVM. */
     public static Gemm gemm() {
         return GEMM;
+    }
+
+    /** The fastest {@link Dot} available on this JVM. */
+    public static Dot dot() {
+        return DOT;
+    }
+
+    private static Dot chooseDot() {
+        if (vectorAvailable()) {
+            try {
+                return (Dot) Class.forName("dev.finetune.kernel.VectorDot").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.warn("the Vector API dot product could not be loaded ({})", e.toString());
+            }
+        }
+        return Dot.PLAIN;
     }
 
     /** Whether the Vector API module is present and allowed. */
