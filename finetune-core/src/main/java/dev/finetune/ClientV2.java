@@ -50,6 +50,8 @@ public final class ClientV2 implements AutoCloseable {
     private final Workspace workspace;
     private final ExecutorService background;
     private final DatasetsClient datasets;
+    private final dev.finetune.finetuning.FinetuningClient finetuning;
+    private final ExecutorService trainingRunner;
     private final Object inferenceLock = new Object();
     private volatile InferenceBackend inference;
     private volatile ModelLookup modelLookup = ModelLookup.NONE;
@@ -61,13 +63,25 @@ public final class ClientV2 implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.trainingRunner = Executors.newFixedThreadPool(b.trainingThreads, r -> {
+            Thread t = new Thread(r, "finetune-training");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
             this.datasets = new DatasetsClient(workspace, validator,
-                b.recordFilters != null ? b.recordFilters : findRecordFilters(), background, b.clock);
-        datasets.purgeExpired();
-        datasets.resumeInterrupted();
+                    b.recordFilters != null ? b.recordFilters : findRecordFilters(), background, b.clock);
+            datasets.purgeExpired();
+            datasets.resumeInterrupted();
+            Optional<dev.finetune.spi.TrainingBackend> trainer = b.trainingBackend != null ? Optional.of(b.trainingBackend)
+                    : findTrainingBackend();
+            this.finetuning = new dev.finetune.finetuning.FinetuningClient(workspace, id -> datasets.get(id).dataset(), trainer,
+                    trainingRunner, b.clock);
+            this.modelLookup = finetuning::readyModelDir;
+            finetuning.resumeInterrupted();
         } catch (RuntimeException | java.util.ServiceConfigurationError e) {
+            trainingRunner.shutdownNow();
             background.shutdownNow();
             workspace.close();
             throw e;
@@ -89,6 +103,45 @@ public final class ClientV2 implements AutoCloseable {
 
     public Workspace workspace() {
         return workspace;
+    }
+
+    /** The fine-tuning resource: create, get, list, update, delete, cancel, events and step metrics. */
+    public dev.finetune.finetuning.FinetuningClient finetuning() {
+        return finetuning;
+    }
+
+    /** Waits until the model is ready, failed, cancelled or deleted, polling every 2 seconds. */
+    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.FinetunedModel model) {
+        return waitForModel(model.id().orElseThrow(() -> new BadRequestException("the model has no id: create it first")),
+                Poller.DEFAULT_INTERVAL, Optional.empty());
+    }
+
+    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.FinetunedModel model, Duration timeout) {
+        return waitForModel(model.id().orElseThrow(() -> new BadRequestException("the model has no id: create it first")),
+                Poller.DEFAULT_INTERVAL, Optional.of(timeout));
+    }
+
+    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.CreateFinetunedModelResponse created) {
+        return wait(created.finetunedModel());
+    }
+
+    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.CreateFinetunedModelResponse created,
+                                                       Duration timeout, Duration interval) {
+        return waitForModel(created.finetunedModel().id().orElseThrow(), interval, Optional.of(timeout));
+    }
+
+    /**
+     * Polls a fine-tuned model to a terminal status and returns it; a failed model is returned, not
+     * thrown: its {@code failure_reason} and events say why (inspect before retrying).
+     */
+    private dev.finetune.finetuning.FinetunedModel waitForModel(String id, Duration interval, Optional<Duration> timeout) {
+        return Poller.until(() -> {
+            try {
+                return finetuning.getFinetunedModel(id).finetunedModel();
+            } catch (NotFoundException e) {
+                return null;
+            }
+        }, m -> m == null || m.status().map(dev.finetune.finetuning.Status::isTerminal).orElse(false), interval, timeout);
     }
 
     /**
@@ -254,8 +307,12 @@ public final class ClientV2 implements AutoCloseable {
         if (b != null) {
             b.close();
         }
+        trainingRunner.shutdownNow();
         background.shutdownNow();
         try {
+            if (!trainingRunner.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("a training job did not stop within 60 s; releasing the workspace anyway");
+            }
             if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("background work did not stop within 30 s; releasing the workspace anyway");
             }
@@ -263,6 +320,11 @@ public final class ClientV2 implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         workspace.close();
+    }
+
+    private static Optional<dev.finetune.spi.TrainingBackend> findTrainingBackend() {
+        Iterator<dev.finetune.spi.TrainingBackend> it = ServiceLoader.load(dev.finetune.spi.TrainingBackend.class).iterator();
+        return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
     }
 
     /** The PII step from the class path (finetune-validation), or none. */
@@ -289,6 +351,23 @@ public final class ClientV2 implements AutoCloseable {
         private DatasetValidator validator;
         private java.util.function.Function<dev.finetune.spi.RecordFilterFactory.Context, RecordFilter> recordFilters;
         private Clock clock = Clock.systemUTC();
+        private int trainingThreads = 1;
+        private dev.finetune.spi.TrainingBackend trainingBackend;
+
+        /** Fine-tunes trained at the same time (default 1: one job uses every core). */
+        public Builder trainingThreads(int n) {
+            if (n < 1 || n > 64) {
+                throw new BadRequestException("training_threads must be between 1 and 64, got " + n);
+            }
+            this.trainingThreads = n;
+            return this;
+        }
+
+        /** Uses this training backend instead of the one found through {@link ServiceLoader}. */
+        public Builder trainingBackend(dev.finetune.spi.TrainingBackend backend) {
+            this.trainingBackend = Objects.requireNonNull(backend, "trainingBackend");
+            return this;
+        }
 
         public Builder workspace(Path dir) {
             this.workspace = Objects.requireNonNull(dir, "workspace");

@@ -20,6 +20,8 @@ public final class Status {
     public static final Status STATUS_TEMPORARILY_OFFLINE = new Status("STATUS_TEMPORARILY_OFFLINE");
     public static final Status STATUS_PAUSED = new Status("STATUS_PAUSED");
     public static final Status STATUS_QUEUED = new Status("STATUS_QUEUED");
+    /** Ours: stopped by {@code cancelFinetunedModel}. */
+    public static final Status STATUS_CANCELLED = new Status("STATUS_CANCELLED");
 
     private static final Map<String, Status> KNOWN = Map.ofEntries(
             Map.entry("STATUS_UNSPECIFIED", STATUS_UNSPECIFIED),
@@ -30,7 +32,8 @@ public final class Status {
             Map.entry("STATUS_DELETED", STATUS_DELETED),
             Map.entry("STATUS_TEMPORARILY_OFFLINE", STATUS_TEMPORARILY_OFFLINE),
             Map.entry("STATUS_PAUSED", STATUS_PAUSED),
-            Map.entry("STATUS_QUEUED", STATUS_QUEUED));
+            Map.entry("STATUS_QUEUED", STATUS_QUEUED),
+            Map.entry("STATUS_CANCELLED", STATUS_CANCELLED));
 
     private final String value;
 
@@ -44,6 +47,11 @@ public final class Status {
         Objects.requireNonNull(value, "value");
         Status known = KNOWN.get(value);
         return known != null ? known : new Status(value);
+    }
+
+    /** Whether waiting ends here: ready, failed, cancelled or deleted. */
+    public boolean isTerminal() {
+        return equals(STATUS_READY) || equals(STATUS_FAILED) || equals(STATUS_CANCELLED) || equals(STATUS_DELETED);
     }
 
     public boolean isKnown() {

@@ -1,0 +1,60 @@
+package dev.finetune.spi;
+
+import dev.finetune.datasets.Dataset;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.Status;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Trains one fine-tuned model. {@code finetune-train} provides the local one through
+ * {@link java.util.ServiceLoader}; the job runner calls {@link #train} on its own thread and turns the
+ * outcome into the model's status.
+ */
+public interface TrainingBackend {
+
+    /**
+     * One job: the model record, its validated dataset and where things live.
+     *
+     * @param modelDir       {@code models/<id>/}: write the servable model folder here (config.json,
+     *                       model.safetensors, tokenizer files) and keep checkpoints under it
+     * @param baseModelsDir  {@code base-models/}: built-in base models are built and cached here
+     * @param trainPart      the normalized train part
+     * @param evalPart       the normalized eval part, when the dataset has one
+     */
+    record Job(FinetunedModel model, Dataset dataset, Path modelDir, Path baseModelsDir, Path trainPart,
+               Optional<Path> evalPart) {
+    }
+
+    /** What the job reports while it runs; thread-safe, cheap to call. */
+    interface Context {
+        /** A notable moment, recorded as an event under the current status. */
+        void event(String message);
+
+        /** Metrics of one step, appended to the step metrics. */
+        void stepMetrics(int step, Map<String, Double> metrics);
+
+        /** Progress for listeners and progress bars: step of total, with a short detail. */
+        void progress(int step, int total, String detail);
+
+        /** True once the model was cancelled or deleted: stop at the next step boundary. */
+        boolean cancelled();
+
+        /** The status the job is in now ({@code STATUS_FINETUNING} while training). */
+        Status status();
+    }
+
+    /** What a finished job leaves on the model record: the evaluation metrics (before/after and their differences). */
+    record Outcome(Map<String, Double> metrics) {
+        public Outcome {
+            metrics = Map.copyOf(metrics);
+        }
+    }
+
+    /**
+     * Trains (or resumes from the checkpoints under {@code job.modelDir()}) and writes the servable model.
+     * An exception fails the job; its message becomes the model's failure reason.
+     */
+    Outcome train(Job job, Context context) throws Exception;
+}
