@@ -282,7 +282,7 @@ public final class FinetuningClient {
                 dsDir.resolve("train.jsonl"), Files.exists(eval) ? Optional.of(eval) : Optional.empty());
         try {
             TrainingBackend.Outcome out = backend.orElseThrow().train(job, context(id));
-            if (Thread.currentThread().isInterrupted() && !Boolean.TRUE.equals(cancelled.get(id))) {
+            if (closing() && !Boolean.TRUE.equals(cancelled.get(id))) {
                 LOG.info("fine-tuned model {}: the client is closing; the job resumes when the workspace is opened again", id);
                 return;
             }
@@ -298,7 +298,7 @@ public final class FinetuningClient {
             if (!Files.isDirectory(dir(id))) {
                 return; // deleted meanwhile
             }
-            if (Thread.currentThread().isInterrupted() && !Boolean.TRUE.equals(cancelled.get(id))) {
+            if (closing() && !Boolean.TRUE.equals(cancelled.get(id))) {
                 LOG.info("fine-tuned model {}: stopped because the client is closing; it resumes on the next open", id);
                 return;
             }
@@ -310,6 +310,11 @@ public final class FinetuningClient {
             LOG.warn("fine-tuned model {} failed: {}", id, reason, e);
             transition(id, Status.STATUS_FAILED, Optional.of(reason), Optional.empty(), "failed: " + reason);
         }
+    }
+
+    /** The client is closing (its runner was shut down): stop, leave the job to resume on the next open. */
+    private boolean closing() {
+        return runner.isShutdown() || Thread.currentThread().isInterrupted();
     }
 
     private TrainingBackend.Context context(String id) {
@@ -334,8 +339,7 @@ public final class FinetuningClient {
 
             @Override
             public boolean cancelled() {
-                return Boolean.TRUE.equals(cancelled.get(id)) || !Files.isDirectory(dir(id))
-                        || Thread.currentThread().isInterrupted();
+                return Boolean.TRUE.equals(cancelled.get(id)) || !Files.isDirectory(dir(id)) || closing();
             }
 
             @Override
