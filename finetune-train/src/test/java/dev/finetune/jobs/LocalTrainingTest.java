@@ -1,0 +1,139 @@
+package dev.finetune.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.ClientV2;
+import dev.finetune.chat.ChatMessage;
+import dev.finetune.chat.ChatRequest;
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.DatasetsCreateRequest;
+import dev.finetune.finetuning.BaseModel;
+import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.finetuning.Settings;
+import dev.finetune.finetuning.Status;
+import dev.finetune.finetuning.Strategy;
+import dev.finetune.model.GPT2;
+import dev.finetune.model.GPT2Checkpoint;
+import dev.finetune.model.GPT2Config;
+import dev.finetune.spi.TrainingBackend;
+import dev.finetune.template.ChatTemplate;
+import dev.finetune.tokenizer.BpeFiles;
+import dev.finetune.tokenizer.BpeTrainer;
+import dev.finetune.tokenizer.ByteLevelBpe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalTrainingTest {
+    static final String CORPUS = "what is the capital of france? paris. what is two plus two? four. hello there! hi.\n".repeat(30);
+
+    static Path baseFolder(Path dir) {
+        ByteLevelBpe bpe = BpeTrainer.train(CORPUS, 320, ChatTemplate.SPECIAL_TOKENS);
+        GPT2 m = GPT2.randomInit(GPT2Config.of(bpe.vocabSize(), 64, 32, 2, 2), 5, 0.05f);
+        Path f = dir.resolve("tiny-base");
+        GPT2Checkpoint.save(m, f);
+        BpeFiles.save(bpe, f);
+        return f;
+    }
+
+    static Path chatFile(Path dir) throws IOException {
+        List<String> lines = new ArrayList<>();
+        String[][] qa = {{"what is the capital of france?", "paris."}, {"what is two plus two?", "four."}, {"hello there!", "hi."}};
+        for (int i = 0; i < 12; i++) {
+            String[] p = qa[i % 3];
+            lines.add("{\"messages\":[{\"role\":\"User\",\"content\":\"" + p[0] + " (" + i + ")\"},{\"role\":\"Chatbot\",\"content\":\""
+                    + p[1] + "\"}]}");
+        }
+        Path f = dir.resolve("chat.jsonl");
+        Files.write(f, lines);
+        return f;
+    }
+
+    @Test
+    void aFullFineTuneLowersTheEvalLossAndAnswersAsIdFt(@TempDir Path dir) throws IOException {
+        Path base = baseFolder(dir);
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+            FinetunedModel req = FinetunedModel.builder().name("qa").settings(Settings.builder()
+                    .baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
+                    .hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(10)
+                            .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build()).build()).build();
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(120), Duration.ofMillis(50));
+            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            Map<String, Double> m = done.metrics().orElseThrow();
+            assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy") - 1.0, m.toString());
+            String id = done.id().orElseThrow();
+            assertTrue(co.finetuning().listTrainingStepMetrics(id).stepMetrics().size() > 5);
+            var answer = co.chat(ChatRequest.builder().model(id + "-ft").messages(List.of(ChatMessage.user("hello there!")))
+                    .temperature(0f).maxTokens(10).build());
+            assertTrue(answer.usage().tokens().outputTokens() >= 1);
+        }
+    }
+
+    /** A stand-in context that cancels after a number of steps (a crash between checkpoints, then a restart). */
+    static final class StopAfter implements TrainingBackend.Context {
+        final int stopAt;
+        int steps;
+
+        StopAfter(int stopAt) {
+            this.stopAt = stopAt;
+        }
+
+        @Override
+        public void event(String message) {
+        }
+
+        @Override
+        public void stepMetrics(int step, Map<String, Double> metrics) {
+            steps = Math.max(steps, step);
+        }
+
+        @Override
+        public void progress(int step, int total, String detail) {
+        }
+
+        @Override
+        public boolean cancelled() {
+            return steps >= stopAt;
+        }
+
+        @Override
+        public Status status() {
+            return Status.STATUS_FINETUNING;
+        }
+    }
+
+    @Test
+    void aResumedRunEndsWithTheSameWeightsBitForBit(@TempDir Path dir) throws IOException {
+        Path base = baseFolder(dir);
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        ChatTemplate t = new ChatTemplate(bpe, dev.finetune.basemodels.BaseModels.templateIds(bpe).orElseThrow());
+        List<ChatTemplate.Example> train = TrainingData.chat(chatFile(dir), t, 65);
+        Hyperparameters hp = Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(4).trainBatchSize(4)
+                .learningRate(0.005).earlyStoppingPatience(0).seed(3).build();
+        Path a = Files.createDirectories(dir.resolve("a"));
+        GPT2 straight = GPT2Checkpoint.load(base);
+        LocalTrainingBackend.fit(straight, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+
+        Path b = Files.createDirectories(dir.resolve("b"));
+        GPT2 first = GPT2Checkpoint.load(base);
+        // 12 steps in all, evaluations (and checkpoints) every step: stop after 5, then resume in a fresh model
+        LocalTrainingBackend.fit(first, train, List.of(), hp, b, new StopAfter(5));
+        GPT2 resumed = GPT2Checkpoint.load(base);
+        LocalTrainingBackend.fit(resumed, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        assertArrayEquals(straight.parameters(), resumed.parameters());
+    }
+}
