@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 PiiCommand.class,
                 AuditCommand.class,
                 BaseModelsCommand.class,
+                FinetuneCommand.class,
                 ChatCommand.class,
                 GenerateCommand.class,
                 ReferenceCheckCommand.class,

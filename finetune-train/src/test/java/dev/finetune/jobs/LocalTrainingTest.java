@@ -36,10 +36,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LocalTrainingTest {
+public class LocalTrainingTest {
     static final String CORPUS = "what is the capital of france? paris. what is two plus two? four. hello there! hi.\n".repeat(30);
 
-    static Path baseFolder(Path dir) {
+    public static Path baseFolder(Path dir) {
         ByteLevelBpe bpe = BpeTrainer.train(CORPUS, 320, ChatTemplate.SPECIAL_TOKENS);
         GPT2 m = GPT2.randomInit(GPT2Config.of(bpe.vocabSize(), 64, 32, 2, 2), 5, 0.05f);
         Path f = dir.resolve("tiny-base");
@@ -48,7 +48,7 @@ class LocalTrainingTest {
         return f;
     }
 
-    static Path chatFile(Path dir) throws IOException {
+    public static Path chatFile(Path dir) throws IOException {
         List<String> lines = new ArrayList<>();
         String[][] qa = {{"what is the capital of france?", "paris."}, {"what is two plus two?", "four."}, {"hello there!", "hi."}};
         for (int i = 0; i < 12; i++) {
