@@ -6,6 +6,7 @@ import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.finetuning.Strategy;
 import dev.finetune.inference.ModelFolders;
+import dev.finetune.lora.LoraAdapter;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.optim.AdamW;
@@ -33,7 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Trains chat and generative fine-tunes in this JVM (full fine-tuning; LoRA is the next piece).
+ * Trains chat and generative fine-tunes in this JVM: LoRA (the default; rank, alpha and targets from the
+ * hyperparameters, base weights frozen, the adapter saved as {@code adapter.safetensors} and merged into
+ * the served weights) or full fine-tuning.
  *
  * <p>Data: every train example padded to one length T (the longest example, at most the context), so
  * the model's activations are sized once; batches of {@code train_batch_size} in a seeded order per
@@ -56,10 +59,6 @@ public final class LocalTrainingBackend implements TrainingBackend {
     @Override
     public Outcome train(Job job, Context ctx) throws Exception {
         Hyperparameters hp = job.model().settings().hyperparameters().orElse(Hyperparameters.defaults());
-        if (hp.strategyValue().equals(Strategy.STRATEGY_LORA)) {
-            throw new BadRequestException("LoRA training is not available in this version yet; create the model with "
-                    + "hyperparameters strategy STRATEGY_FULL");
-        }
         BaseType type = job.model().settings().baseModel().baseType();
         Path baseDir = resolveBase(job, ctx);
         GPT2 model = GPT2Checkpoint.load(baseDir);
@@ -87,11 +86,24 @@ public final class LocalTrainingBackend implements TrainingBackend {
         if (train.isEmpty()) {
             throw new BadRequestException("the train part has no trainable examples");
         }
+        boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
+        LoraAdapter adapter = null;
+        if (lora) {
+            adapter = new LoraAdapter(model.config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue());
+        }
         ctx.event("training " + train.size() + " examples (" + eval.size() + " eval) on " + baseDir.getFileName()
-                + ", full fine-tuning");
-        Outcome out = fit(model, train, eval, hp, job.modelDir(), ctx);
+                + (lora ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning"));
+        Outcome out = fit(model, adapter, train, eval, hp, job.modelDir(), ctx);
         if (ctx.cancelled()) {
             return out;
+        }
+        if (adapter != null) {
+            adapter.save(job.modelDir().resolve("adapter.safetensors"), hp.alpha());
+            Files.writeString(job.modelDir().resolve("adapter_config.json"), "{\n  \"peft_type\": \"LORA\",\n  \"r\": "
+                    + hp.rank() + ",\n  \"lora_alpha\": " + hp.alpha() + ",\n  \"target_modules\": \"" + adapter.targets()
+                    + "\",\n  \"base_model_name_or_path\": \"" + baseDir.toString().replace("\\", "/") + "\"\n}\n");
+            model.setAdapter(null);
+            adapter.mergeInto(model);
         }
         Path tmp = job.modelDir().resolve(".model.tmp");
         deleteTree(tmp);
@@ -122,9 +134,26 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 + "\" is neither a built-in base model (base-light) nor a HuggingFace GPT-2 folder"));
     }
 
-    /** Trains {@code model} in place; leaves the best evaluated weights in it. */
+    static LoraAdapter.Targets targets(Hyperparameters hp) {
+        String t = hp.targets().toString();
+        if (t.endsWith("QKVO_FFN")) {
+            return LoraAdapter.Targets.QKVO_FFN;
+        }
+        return t.endsWith("QKVO") ? LoraAdapter.Targets.QKVO : LoraAdapter.Targets.QV;
+    }
+
+    /** Full fine-tuning of {@code model} in place; leaves the best evaluated weights in it. */
     static Outcome fit(GPT2 model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, Hyperparameters hp,
                        Path dir, Context ctx) throws IOException {
+        return fit(model, null, train, eval, hp, dir, ctx);
+    }
+
+    /**
+     * Trains in place: every weight of {@code model} (adapter null), or only the LoRA adapter on a frozen
+     * model; leaves the best evaluated trainable weights in place (the adapter stays attached).
+     */
+    static Outcome fit(GPT2 model, LoraAdapter adapter, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval,
+                       Hyperparameters hp, Path dir, Context ctx) throws IOException {
         int B = hp.batchSize();
         int T = 1;
         for (ChatTemplate.Example e : train) {
@@ -134,9 +163,19 @@ public final class LocalTrainingBackend implements TrainingBackend {
         int perEpoch = (train.size() + B - 1) / B;
         int total = perEpoch * hp.epochs();
         int evalEvery = Math.max(1, total / 10);
-        double lr = hp.learningRate().orElse(FULL_DEFAULT_LR);
+        double lr = hp.learningRate().orElse(adapter != null ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
         int warmup = Math.max(1, total / 10);
-        AdamW opt = AdamW.withDefaults(model.optimizerSlices(GPT2.decayMatricesOnly()), 0.01f);
+        AdamW opt;
+        float[] weights;
+        if (adapter != null) {
+            model.setAllTrainable(false);
+            model.setAdapter(adapter);
+            opt = AdamW.withDefaults(List.of(adapter.slice()), 0f);
+            weights = adapter.parameters();
+        } else {
+            opt = AdamW.withDefaults(model.optimizerSlices(GPT2.decayMatricesOnly()), 0.01f);
+            weights = model.parameters();
+        }
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
 
@@ -152,7 +191,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Map<String, Double> baseline;
         if (Files.isRegularFile(ckpt.resolve("state.safetensors"))) {
             try (SafetensorsReader r = SafetensorsReader.open(ckpt.resolve("state.safetensors"))) {
-                r.readFloats("params", model.parameters(), 0);
+                r.readFloats("params", weights, 0);
                 r.readFloats("adam_m", opt.firstMoments(), 0);
                 r.readFloats("adam_v", opt.secondMoments(), 0);
                 int[] meta = r.readInts("meta");
@@ -172,7 +211,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.stepMetrics(0, Map.of("eval_cross_entropy", baseline.get("cross_entropy"), "eval_accuracy",
                     baseline.get("accuracy")));
             bestLoss = baseline.get("cross_entropy");
-            best = model.parameters().clone();
+            best = weights.clone();
         }
         Map<String, Double> last = baseline;
         long t0 = System.nanoTime();
@@ -191,6 +230,9 @@ public final class LocalTrainingBackend implements TrainingBackend {
                         + "; the last good checkpoint is kept (try a lower learning_rate)");
             }
             model.zeroGrad();
+            if (adapter != null) {
+                adapter.zeroGrad();
+            }
             model.backward();
             double norm = opt.clipGradNorm(1.0);
             if (!Double.isFinite(norm)) {
@@ -210,7 +252,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 m.put("eval_accuracy", last.get("accuracy"));
                 if (last.get("cross_entropy") < bestLoss - hp.stoppingThreshold()) {
                     bestLoss = last.get("cross_entropy");
-                    best = model.parameters().clone();
+                    best = weights.clone();
                     bad = 0;
                 } else {
                     bad++;
@@ -219,7 +261,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.stepMetrics(step + 1, m);
             ctx.progress(step + 1, total, String.format("loss %.3f", loss));
             if (evalNow) {
-                checkpoint(ckpt, model, opt, step + 1, bad, bestLoss, baseline, best);
+                checkpoint(ckpt, weights, opt, step + 1, bad, bestLoss, baseline, best);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience()) {
                     ctx.event("early stopping at step " + (step + 1) + ": the eval loss did not improve by more than "
                             + hp.stoppingThreshold() + " in " + bad + " evaluations");
@@ -228,7 +270,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             }
         }
         if (best != null) {
-            System.arraycopy(best, 0, model.parameters(), 0, best.length);
+            System.arraycopy(best, 0, weights, 0, best.length);
         }
         Map<String, Double> fin = evaluate(model, eval.isEmpty() ? train : eval, B, T);
         Map<String, Double> out = new LinkedHashMap<>();
@@ -318,13 +360,12 @@ public final class LocalTrainingBackend implements TrainingBackend {
         return m;
     }
 
-    private static void checkpoint(Path dir, GPT2 model, AdamW opt, int step, int bad, double bestLoss,
+    private static void checkpoint(Path dir, float[] p, AdamW opt, int step, int bad, double bestLoss,
                                    Map<String, Double> baseline, float[] best) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
         deleteTree(tmp);
         Files.createDirectories(tmp);
         SafetensorsWriter w = new SafetensorsWriter();
-        float[] p = model.parameters();
         w.addFloats("params", DType.F32, new long[] {p.length}, p, 0);
         w.addFloats("adam_m", DType.F32, new long[] {opt.firstMoments().length}, opt.firstMoments(), 0);
         w.addFloats("adam_v", DType.F32, new long[] {opt.secondMoments().length}, opt.secondMoments(), 0);

@@ -40,6 +40,25 @@ public final class GPT2 {
     /** Target value of a position that the loss ignores (torch's default {@code ignore_index}). */
     public static final int IGNORE_INDEX = -100;
 
+    /** The four linear layers of a block, where an {@link Adapter} can add to the output. */
+    public enum Site { QKV, ATTN_PROJ, FC, FC_PROJ }
+
+    /**
+     * Something added to a block's linear layers (LoRA): called right after {@code out (N,OC) = inp (N,IC) ·
+     * W + b} in the forward pass, and right after that layer's backward in the backward pass, where it
+     * accumulates its own gradients and adds its part of {@code dinp}.
+     */
+    public interface Adapter {
+        void forward(int layer, Site site, float[] out, float[] inp, int N);
+
+        void backward(int layer, Site site, float[] dinp, float[] dout, float[] inp, int N);
+
+        /** The lowest layer with an adapted site (backward must reach it). */
+        int lowestLayer();
+    }
+
+    private Adapter adapter;
+
     private final GPT2Config config;
     private final Gemm gemm;
     private final float[] params;
@@ -223,6 +242,12 @@ public final class GPT2 {
         updateLowestNeeded();
     }
 
+    /** Adds (or with null removes) an adapter to the linear layers. */
+    public void setAdapter(Adapter adapter) {
+        this.adapter = adapter;
+        updateLowestNeeded();
+    }
+
     /** Freezes or unfreezes every tensor. */
     public void setAllTrainable(boolean value) {
         for (TensorView v : tensors) {
@@ -233,6 +258,18 @@ public final class GPT2 {
     private void updateLowestNeeded() {
         if (trainable[index("wte.weight")] || trainable[index("wpe.weight")]) {
             lowestNeeded = -1;
+            return;
+        }
+        if (adapter != null) {
+            lowestNeeded = Math.min(config.layers(), adapter.lowestLayer());
+            for (int l = config.layers() - 1; l >= 0; l--) {
+                String p = "h." + l + ".";
+                for (TensorView v : tensors) {
+                    if (v.name().startsWith(p) && trainable[indexByName.get(v.name())]) {
+                        lowestNeeded = Math.min(lowestNeeded, l);
+                    }
+                }
+            }
             return;
         }
         lowestNeeded = config.layers();
@@ -307,13 +344,25 @@ public final class GPT2 {
         for (int l = 0; l < L; l++) {
             Layers.layernormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], residual, params, ln1w[l], ln1b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.qkv[l], a.ln1[l], params, qkvw[l], qkvb[l], BT, C, 3 * C);
+            if (adapter != null) {
+                adapter.forward(l, Site.QKV, a.qkv[l], a.ln1[l], BT);
+            }
             Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], B, T, C, NH);
             Layers.matmulForward(gemm, a.proj, a.atty[l], params, attprojw[l], attprojb[l], BT, C, C);
+            if (adapter != null) {
+                adapter.forward(l, Site.ATTN_PROJ, a.proj, a.atty[l], BT);
+            }
             Layers.residualForward(a.residual2[l], residual, a.proj, BT * C);
             Layers.layernormForward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], params, ln2w[l], ln2b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.fch[l], a.ln2[l], params, fcw[l], fcb[l], BT, C, 4 * C);
+            if (adapter != null) {
+                adapter.forward(l, Site.FC, a.fch[l], a.ln2[l], BT);
+            }
             Layers.geluForward(a.fchGelu[l], a.fch[l], BT * 4 * C);
             Layers.matmulForward(gemm, a.proj, a.fchGelu[l], params, fcprojw[l], fcprojb[l], BT, 4 * C, C);
+            if (adapter != null) {
+                adapter.forward(l, Site.FC_PROJ, a.proj, a.fchGelu[l], BT);
+            }
             Layers.residualForward(a.residual3[l], a.residual2[l], a.proj, BT * C);
             residual = a.residual3[l];
         }
@@ -383,22 +432,34 @@ public final class GPT2 {
             Arrays.fill(a.dFchGelu, 0, BT * 4 * C, 0f);
             Layers.matmulBackward(gemm, a.dFchGelu, gr, g(fcprojw[l], p + "mlp.c_proj.weight"),
                     g(fcprojb[l], p + "mlp.c_proj.bias"), a.dResidual, a.fchGelu[l], params, fcprojw[l], BT, 4 * C, C);
+            if (adapter != null) {
+                adapter.backward(l, Site.FC_PROJ, a.dFchGelu, a.dResidual, a.fchGelu[l], BT);
+            }
             Arrays.fill(a.dFch, 0, BT * 4 * C, 0f);
             Layers.geluBackward(a.dFch, a.fch[l], a.dFchGelu, BT * 4 * C);
             Arrays.fill(a.dC, 0, BT * C, 0f);
             Layers.matmulBackward(gemm, a.dC, gr, g(fcw[l], p + "mlp.c_fc.weight"), g(fcb[l], p + "mlp.c_fc.bias"),
                     a.dFch, a.ln2[l], params, fcw[l], BT, C, 4 * C);
+            if (adapter != null) {
+                adapter.backward(l, Site.FC, a.dC, a.dFch, a.ln2[l], BT);
+            }
             Layers.layernormBackward(a.dResidual, gr, g(ln2w[l], p + "ln_2.weight"), g(ln2b[l], p + "ln_2.bias"),
                     a.dC, a.residual2[l], params, ln2w[l], a.ln2Mean[l], a.ln2Rstd[l], BT, C);
             // attention: residual2 = residual + c_proj(attn(c_attn(ln_1(residual)))); dResidual is now d residual2
             Arrays.fill(a.dC, 0, BT * C, 0f);
             Layers.matmulBackward(gemm, a.dC, gr, g(attprojw[l], p + "attn.c_proj.weight"),
                     g(attprojb[l], p + "attn.c_proj.bias"), a.dResidual, a.atty[l], params, attprojw[l], BT, C, C);
+            if (adapter != null) {
+                adapter.backward(l, Site.ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
+            }
             Arrays.fill(a.dQkv, 0, BT * 3 * C, 0f);
             Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], B, T, C, NH);
             Arrays.fill(a.dC, 0, BT * C, 0f);
             Layers.matmulBackward(gemm, a.dC, gr, g(qkvw[l], p + "attn.c_attn.weight"), -1,
                     a.dQkv, a.ln1[l], params, qkvw[l], BT, C, 3 * C);
+            if (adapter != null) {
+                adapter.backward(l, Site.QKV, a.dC, a.dQkv, a.ln1[l], BT);
+            }
             int dqkvb = g(qkvb[l], p + "attn.c_attn.bias");
             if (dqkvb >= 0) {
                 // The key bias adds q·b_k to every score of a softmax row, which the softmax ignores: its

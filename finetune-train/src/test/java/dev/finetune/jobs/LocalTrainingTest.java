@@ -136,4 +136,34 @@ public class LocalTrainingTest {
         LocalTrainingBackend.fit(resumed, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(straight.parameters(), resumed.parameters());
     }
+
+    @Test
+    void loraTrainsOnlyTheAdapterAndResumesBitForBit(@TempDir Path dir) throws IOException {
+        Path base = baseFolder(dir);
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        ChatTemplate t = new ChatTemplate(bpe, dev.finetune.basemodels.BaseModels.templateIds(bpe).orElseThrow());
+        List<ChatTemplate.Example> train = TrainingData.chat(chatFile(dir), t, 65);
+        Hyperparameters hp = Hyperparameters.builder().trainEpochs(8).trainBatchSize(4).learningRate(0.01)
+                .loraRank(4).loraAlpha(16).earlyStoppingPatience(0).seed(2)
+                .loraTargetModules(dev.finetune.finetuning.LoraTargetModules.LORA_TARGET_MODULES_QKVO_FFN).build();
+        GPT2 model = GPT2Checkpoint.load(base);
+        float[] before = model.parameters().clone();
+        dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
+                dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
+        Path a = Files.createDirectories(dir.resolve("a"));
+        TrainingBackend.Outcome out = LocalTrainingBackend.fit(model, lora, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+        assertArrayEquals(before, model.parameters(), "LoRA must not touch the base weights");
+        assertTrue(out.metrics().get("cross_entropy") < out.metrics().get("baseline_cross_entropy") - 0.5, out.metrics().toString());
+
+        GPT2 m2 = GPT2Checkpoint.load(base);
+        dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 4, 16,
+                dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
+        Path b = Files.createDirectories(dir.resolve("b"));
+        LocalTrainingBackend.fit(m2, l2, train, List.of(), hp, b, new StopAfter(7));
+        GPT2 m3 = GPT2Checkpoint.load(base);
+        dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 4, 16,
+                dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
+        LocalTrainingBackend.fit(m3, l3, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        assertArrayEquals(lora.parameters(), l3.parameters());
+    }
 }
