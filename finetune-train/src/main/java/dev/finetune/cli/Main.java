@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Cohere-style fine-tuning, trained locally on the CPU.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                DemoCommand.class,
                 TokenizeCommand.class,
                 TokenizerCommand.class,
                 ValidateCommand.class,

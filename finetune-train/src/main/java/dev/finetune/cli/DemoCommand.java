@@ -1,0 +1,168 @@
+package dev.finetune.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.finetune.ClientV2;
+import dev.finetune.basemodels.BaseModels;
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.DatasetsCreateRequest;
+import dev.finetune.datasets.PiiPolicy;
+import dev.finetune.datasets.ValidationStatus;
+import dev.finetune.finetuning.BaseModel;
+import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.finetuning.Settings;
+import dev.finetune.finetuning.Status;
+import dev.finetune.finetuning.Strategy;
+import dev.finetune.generate.GenerateRequest;
+import dev.finetune.generate.ReturnLikelihoods;
+import dev.finetune.json.Json;
+import dev.finetune.workspace.Workspace;
+import java.io.BufferedWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code finetune demo}: the Generate seed's table, reproduced locally. Builds {@code base-light} if
+ * needed, turns tinyshakespeare.txt into a prompt-completion dataset, validates it, fine-tunes with
+ * progress, then scores the Hamlet soliloquy (not in the corpus) with both models and generates a
+ * little from each. A second run reuses the dataset and the model.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Fine-tune base-light on Shakespeare and compare average log-likelihoods on Hamlet.")
+public final class DemoCommand implements Callable<Integer> {
+    static final String HAMLET = "To be, or not to be: that is the question: Whether ’tis nobler in the mind to suffer "
+            + "The slings and arrows of outrageous fortune, Or to take arms against a sea of troubles, And by opposing "
+            + "end them. To die: to sleep...";
+    static final String DATASET_NAME = "tinyshakespeare-demo";
+    static final String MODEL_NAME = "shakespeare-demo";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
+    Path workspace;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "training epochs (default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--examples", defaultValue = "3000", description = "prompt-completion examples cut from the corpus")
+    int examples;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path ws = workspace == null ? Workspace.defaultRoot() : workspace;
+        long t0 = System.nanoTime();
+        try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
+            // 1. the base model
+            Path baseDir = co.workspace().baseModelsDir().resolve(BaseModels.BASE_LIGHT.name());
+            if (!BaseModels.isBuilt(baseDir)) {
+                out.println("Building base-light (once; pretrained on The Adventures of Sherlock Holmes)...");
+                Progress p = new Progress(out, "pretraining base-light");
+                BaseModels.ensure(BaseModels.BASE_LIGHT, baseDir, (s, n, l, tps) -> p.update(s, n,
+                        String.format("loss %.3f, %.0f tok/s", l, tps)), () -> false);
+                p.done();
+            }
+            // 2. the dataset
+            Dataset ds = co.datasets().list().datasets().stream()
+                    .filter(d -> d.name().equals(DATASET_NAME) && d.validationStatus().equals(ValidationStatus.VALIDATED))
+                    .findFirst().orElse(null);
+            if (ds == null) {
+                Path file = Files.createTempFile("tinyshakespeare", ".jsonl");
+                try {
+                    int n = writeDataset(file, examples);
+                    out.printf("Dataset: %d prompt-completion examples from tinyshakespeare.txt; validating...%n", n);
+                    out.flush();
+                    ds = co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(DATASET_NAME)
+                            .type(DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT).piiPolicy(PiiPolicy.OFF).build()),
+                            Duration.ofMinutes(10), Duration.ofMillis(200));
+                } finally {
+                    Files.deleteIfExists(file);
+                }
+            }
+            out.printf("Dataset %s: %s%n", ds.id(), ds.validationStatus());
+            // 3. the fine-tune
+            FinetunedModel model = co.finetuning().listFinetunedModels(1000, Optional.empty()).finetunedModels().stream()
+                    .filter(m -> m.name().equals(MODEL_NAME) && m.status().map(Status.STATUS_READY::equals).orElse(false))
+                    .findFirst().orElse(null);
+            if (model == null) {
+                Progress p = new Progress(out, "fine-tuning");
+                co.finetuning().addListener(u -> u.progress().ifPresent(x -> p.update(x[0], x[1], u.detail().orElse(""))));
+                FinetunedModel created = co.finetuning().createFinetunedModel(FinetunedModel.builder().name(MODEL_NAME)
+                        .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_GENERATIVE, "base-light"))
+                                .datasetId(ds.id()).hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL)
+                                        .trainEpochs(epochs).trainBatchSize(16).learningRate(0.001).seed(1).build())
+                                .build()).build()).finetunedModel();
+                model = co.wait(created, Duration.ofDays(1));
+                p.done();
+                if (!model.status().map(Status.STATUS_READY::equals).orElse(false)) {
+                    out.println("The fine-tune ended " + model.status().orElseThrow() + ": " + model.failureReason().orElse(""));
+                    return 1;
+                }
+            }
+            String custom = model.id().orElseThrow() + "-ft";
+            // 4. the table
+            double base = likelihood(co, "base-light");
+            double tuned = likelihood(co, custom);
+            out.println();
+            out.printf("%-28s | %s%n", "MODEL", "AVERAGE LOG-LIKELIHOOD");
+            out.printf("%-28s | %.2f%n", "base-light", base);
+            out.printf("%-28s | %.2f%n", custom, tuned);
+            out.println();
+            out.println("(on the Hamlet soliloquy, which is not in the training text; higher is better)");
+            for (String m : new String[] {"base-light", custom}) {
+                String g = co.generate(GenerateRequest.builder().prompt("To be, or not to be").model(m).maxTokens(40)
+                        .temperature(0.7f).seed(7).build()).generations().get(0).text();
+                out.printf("%n%s: To be, or not to be%s%n", m, g);
+            }
+            out.printf("%n(%.0f s)%n", (System.nanoTime() - t0) / 1e9);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static double likelihood(ClientV2 co, String model) {
+        return co.generate(GenerateRequest.builder().prompt(HAMLET).model(model).maxTokens(0)
+                .returnLikelihoods(ReturnLikelihoods.ALL).build()).generations().get(0).likelihood().orElseThrow();
+    }
+
+    /**
+     * Cuts the corpus into passages of about eight lines: the first two lines are the prompt, the rest
+     * the completion. Passages containing the demo's Hamlet lines are left out.
+     */
+    static int writeDataset(Path file, int max) throws Exception {
+        String[] lines = BaseModels.corpus("tinyshakespeare.txt").split("\n");
+        int n = 0;
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (int i = 0; i + 8 <= lines.length && n < max; i += 8) {
+                String prompt = lines[i] + "\n" + lines[i + 1] + "\n";
+                StringBuilder completion = new StringBuilder();
+                for (int j = i + 2; j < i + 8; j++) {
+                    completion.append(lines[j]).append('\n');
+                }
+                String all = prompt + completion;
+                if (all.contains("To be, or not to be") || completion.toString().isBlank()) {
+                    continue;
+                }
+                ObjectNode o = Json.mapper().createObjectNode();
+                o.put("prompt", prompt);
+                o.put("completion", completion.toString());
+                w.write(Json.mapper().writeValueAsString(o));
+                w.write('\n');
+                n++;
+            }
+        }
+        return n;
+    }
+}

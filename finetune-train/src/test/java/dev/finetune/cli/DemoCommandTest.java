@@ -1,0 +1,33 @@
+package dev.finetune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.finetune.basemodels.BaseModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoCommandTest {
+    @Test
+    void theDemoDatasetIsValidPromptCompletionWithoutTheScoredText(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("d.jsonl");
+        int n = DemoCommand.writeDataset(f, 500);
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(500, n);
+        assertEquals(n, lines.size());
+        ObjectMapper om = new ObjectMapper();
+        for (String l : lines) {
+            JsonNode o = om.readTree(l);
+            assertTrue(o.path("prompt").isTextual() && o.path("completion").isTextual());
+            assertFalse(o.path("completion").asText().isBlank());
+        }
+        // the scored soliloquy is not in the corpus at all, so the comparison is on unseen text
+        assertFalse(BaseModels.corpus("tinyshakespeare.txt").contains("To be, or not to be: that is the question"));
+    }
+}
