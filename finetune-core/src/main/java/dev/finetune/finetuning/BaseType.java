@@ -1,7 +1,6 @@
 package dev.finetune.finetuning;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Map;
 import java.util.Objects;
 
@@ -10,24 +9,17 @@ import java.util.Objects;
  * Forward-compatible: a value this version does not know is kept as it came ({@link #isKnown()} false)
  * and written back unchanged; {@code toString()} is the wire value.
  */
-public final class BaseType {
+public final class BaseType extends WireValue {
     public static final BaseType BASE_TYPE_UNSPECIFIED = new BaseType("BASE_TYPE_UNSPECIFIED");
     public static final BaseType BASE_TYPE_GENERATIVE = new BaseType("BASE_TYPE_GENERATIVE");
     public static final BaseType BASE_TYPE_CLASSIFICATION = new BaseType("BASE_TYPE_CLASSIFICATION");
     public static final BaseType BASE_TYPE_RERANK = new BaseType("BASE_TYPE_RERANK");
     public static final BaseType BASE_TYPE_CHAT = new BaseType("BASE_TYPE_CHAT");
 
-    private static final Map<String, BaseType> KNOWN = Map.ofEntries(
-            Map.entry("BASE_TYPE_UNSPECIFIED", BASE_TYPE_UNSPECIFIED),
-            Map.entry("BASE_TYPE_GENERATIVE", BASE_TYPE_GENERATIVE),
-            Map.entry("BASE_TYPE_CLASSIFICATION", BASE_TYPE_CLASSIFICATION),
-            Map.entry("BASE_TYPE_RERANK", BASE_TYPE_RERANK),
-            Map.entry("BASE_TYPE_CHAT", BASE_TYPE_CHAT));
-
-    private final String value;
+    private static final Map<String, BaseType> KNOWN = index(BASE_TYPE_UNSPECIFIED, BASE_TYPE_GENERATIVE, BASE_TYPE_CLASSIFICATION, BASE_TYPE_RERANK, BASE_TYPE_CHAT);
 
     private BaseType(String value) {
-        this.value = value;
+        super(value);
     }
 
     /** The constant for {@code value}, or a new unknown one that keeps it. */
@@ -39,22 +31,6 @@ public final class BaseType {
     }
 
     public boolean isKnown() {
-        return KNOWN.containsKey(value);
-    }
-
-    @JsonValue
-    @Override
-    public String toString() {
-        return value;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof BaseType other && value.equals(other.value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
+        return KNOWN.containsKey(toString());
     }
 }

@@ -1,7 +1,6 @@
 package dev.finetune.finetuning;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Map;
 import java.util.Objects;
 
@@ -10,22 +9,16 @@ import java.util.Objects;
  * Forward-compatible: a value this version does not know is kept as it came ({@link #isKnown()} false)
  * and written back unchanged; {@code toString()} is the wire value.
  */
-public final class LoraTargetModules {
+public final class LoraTargetModules extends WireValue {
     public static final LoraTargetModules LORA_TARGET_MODULES_UNSPECIFIED = new LoraTargetModules("LORA_TARGET_MODULES_UNSPECIFIED");
     public static final LoraTargetModules LORA_TARGET_MODULES_QV = new LoraTargetModules("LORA_TARGET_MODULES_QV");
     public static final LoraTargetModules LORA_TARGET_MODULES_QKVO = new LoraTargetModules("LORA_TARGET_MODULES_QKVO");
     public static final LoraTargetModules LORA_TARGET_MODULES_QKVO_FFN = new LoraTargetModules("LORA_TARGET_MODULES_QKVO_FFN");
 
-    private static final Map<String, LoraTargetModules> KNOWN = Map.ofEntries(
-            Map.entry("LORA_TARGET_MODULES_UNSPECIFIED", LORA_TARGET_MODULES_UNSPECIFIED),
-            Map.entry("LORA_TARGET_MODULES_QV", LORA_TARGET_MODULES_QV),
-            Map.entry("LORA_TARGET_MODULES_QKVO", LORA_TARGET_MODULES_QKVO),
-            Map.entry("LORA_TARGET_MODULES_QKVO_FFN", LORA_TARGET_MODULES_QKVO_FFN));
-
-    private final String value;
+    private static final Map<String, LoraTargetModules> KNOWN = index(LORA_TARGET_MODULES_UNSPECIFIED, LORA_TARGET_MODULES_QV, LORA_TARGET_MODULES_QKVO, LORA_TARGET_MODULES_QKVO_FFN);
 
     private LoraTargetModules(String value) {
-        this.value = value;
+        super(value);
     }
 
     /** The constant for {@code value}, or a new unknown one that keeps it. */
@@ -37,22 +30,6 @@ public final class LoraTargetModules {
     }
 
     public boolean isKnown() {
-        return KNOWN.containsKey(value);
-    }
-
-    @JsonValue
-    @Override
-    public String toString() {
-        return value;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof LoraTargetModules other && value.equals(other.value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
+        return KNOWN.containsKey(toString());
     }
 }

@@ -1,7 +1,6 @@
 package dev.finetune.finetuning;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Map;
 import java.util.Objects;
 
@@ -10,7 +9,7 @@ import java.util.Objects;
  * Forward-compatible: a value this version does not know is kept as it came ({@link #isKnown()} false)
  * and written back unchanged; {@code toString()} is the wire value.
  */
-public final class Status {
+public final class Status extends WireValue {
     public static final Status STATUS_UNSPECIFIED = new Status("STATUS_UNSPECIFIED");
     public static final Status STATUS_FINETUNING = new Status("STATUS_FINETUNING");
     public static final Status STATUS_DEPLOYING_API = new Status("STATUS_DEPLOYING_API");
@@ -23,22 +22,10 @@ public final class Status {
     /** Ours: stopped by {@code cancelFinetunedModel}. */
     public static final Status STATUS_CANCELLED = new Status("STATUS_CANCELLED");
 
-    private static final Map<String, Status> KNOWN = Map.ofEntries(
-            Map.entry("STATUS_UNSPECIFIED", STATUS_UNSPECIFIED),
-            Map.entry("STATUS_FINETUNING", STATUS_FINETUNING),
-            Map.entry("STATUS_DEPLOYING_API", STATUS_DEPLOYING_API),
-            Map.entry("STATUS_READY", STATUS_READY),
-            Map.entry("STATUS_FAILED", STATUS_FAILED),
-            Map.entry("STATUS_DELETED", STATUS_DELETED),
-            Map.entry("STATUS_TEMPORARILY_OFFLINE", STATUS_TEMPORARILY_OFFLINE),
-            Map.entry("STATUS_PAUSED", STATUS_PAUSED),
-            Map.entry("STATUS_QUEUED", STATUS_QUEUED),
-            Map.entry("STATUS_CANCELLED", STATUS_CANCELLED));
-
-    private final String value;
+    private static final Map<String, Status> KNOWN = index(STATUS_UNSPECIFIED, STATUS_FINETUNING, STATUS_DEPLOYING_API, STATUS_READY, STATUS_FAILED, STATUS_DELETED, STATUS_TEMPORARILY_OFFLINE, STATUS_PAUSED, STATUS_QUEUED, STATUS_CANCELLED);
 
     private Status(String value) {
-        this.value = value;
+        super(value);
     }
 
     /** The constant for {@code value}, or a new unknown one that keeps it. */
@@ -55,22 +42,6 @@ public final class Status {
     }
 
     public boolean isKnown() {
-        return KNOWN.containsKey(value);
-    }
-
-    @JsonValue
-    @Override
-    public String toString() {
-        return value;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Status other && value.equals(other.value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
+        return KNOWN.containsKey(toString());
     }
 }
