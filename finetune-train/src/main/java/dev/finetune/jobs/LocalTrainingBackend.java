@@ -93,7 +93,42 @@ public final class LocalTrainingBackend implements TrainingBackend {
         }
         ctx.event("training " + train.size() + " examples (" + eval.size() + " eval) on " + baseDir.getFileName()
                 + (lora ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning"));
-        Outcome out = fit(model, adapter, train, eval, hp, job.modelDir(), ctx);
+        Outcome out;
+        try (dev.finetune.metrics.TensorBoardWriter tb = new dev.finetune.metrics.TensorBoardWriter(
+                job.modelDir().resolve("tensorboard"), "finetune")) {
+            Context withTb = new Context() {
+                @Override
+                public void event(String message) {
+                    ctx.event(message);
+                }
+
+                @Override
+                public void stepMetrics(int step, Map<String, Double> metrics) {
+                    ctx.stepMetrics(step, metrics);
+                    try {
+                        tb.scalars(step, metrics);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("cannot write the TensorBoard events: " + e.getMessage(), e);
+                    }
+                }
+
+                @Override
+                public void progress(int step, int total, String detail) {
+                    ctx.progress(step, total, detail);
+                }
+
+                @Override
+                public boolean cancelled() {
+                    return ctx.cancelled();
+                }
+
+                @Override
+                public dev.finetune.finetuning.Status status() {
+                    return ctx.status();
+                }
+            };
+            out = fit(model, adapter, train, eval, hp, job.modelDir(), withTb);
+        }
         if (ctx.cancelled()) {
             return out;
         }

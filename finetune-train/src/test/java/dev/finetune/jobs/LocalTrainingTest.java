@@ -77,6 +77,9 @@ public class LocalTrainingTest {
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy") - 1.0, m.toString());
             String id = done.id().orElseThrow();
             assertTrue(co.finetuning().listTrainingStepMetrics(id).stepMetrics().size() > 5);
+            try (var files = Files.list(co.workspace().modelsDir().resolve(id).resolve("tensorboard"))) {
+                assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")));
+            }
             var answer = co.chat(ChatRequest.builder().model(id + "-ft").messages(List.of(ChatMessage.user("hello there!")))
                     .temperature(0f).maxTokens(10).build());
             assertTrue(answer.usage().tokens().outputTokens() >= 1);
