@@ -87,6 +87,12 @@ public final class LocalTrainingBackend implements TrainingBackend {
             throw new BadRequestException("the train part has no trainable examples");
         }
         boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
+        // the template's special tokens: their embedding rows are trained under LoRA too
+        int[] rows = {-1, -1};
+        for (int id : bpe.specialTokens().values()) {
+            rows[0] = rows[0] < 0 ? id : Math.min(rows[0], id);
+            rows[1] = Math.max(rows[1], id + 1);
+        }
         LoraAdapter adapter = null;
         if (lora) {
             adapter = new LoraAdapter(model.config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue());
@@ -127,7 +133,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                     return ctx.status();
                 }
             };
-            out = fit(model, adapter, train, eval, hp, job.modelDir(), withTb);
+            out = fit(model, adapter, rows[0], rows[1], train, eval, hp, job.modelDir(), withTb);
         }
         if (ctx.cancelled()) {
             return out;
@@ -137,6 +143,13 @@ public final class LocalTrainingBackend implements TrainingBackend {
             Files.writeString(job.modelDir().resolve("adapter_config.json"), "{\n  \"peft_type\": \"LORA\",\n  \"r\": "
                     + hp.rank() + ",\n  \"lora_alpha\": " + hp.alpha() + ",\n  \"target_modules\": \"" + adapter.targets()
                     + "\",\n  \"base_model_name_or_path\": \"" + baseDir.toString().replace("\\", "/") + "\"\n}\n");
+            if (rows[0] >= 0) {
+                int C = model.config().channels();
+                int off = model.tensor("wte.weight").offset() + rows[0] * C;
+                new SafetensorsWriter().addFloats("wte.template_rows", DType.F32, new long[] {rows[1] - rows[0], C},
+                        model.parameters(), off).metadata(Map.of("first_token_id", Integer.toString(rows[0])))
+                        .write(job.modelDir().resolve("adapter_embeddings.safetensors"));
+            }
             model.setAdapter(null);
             adapter.mergeInto(model);
         }
@@ -189,6 +202,40 @@ public final class LocalTrainingBackend implements TrainingBackend {
      */
     static Outcome fit(GPT2 model, LoraAdapter adapter, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval,
                        Hyperparameters hp, Path dir, Context ctx) throws IOException {
+        return fit(model, adapter, -1, -1, train, eval, hp, dir, ctx);
+    }
+
+    /** Trainable float runs seen as one vector (for the best-weights snapshot and the checkpoint). */
+    private record Segments(List<float[]> arrays, int[] offsets, int[] lengths) {
+        float[] snapshot() {
+            int n = 0;
+            for (int l : lengths) {
+                n += l;
+            }
+            float[] out = new float[n];
+            int at = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                System.arraycopy(arrays.get(i), offsets[i], out, at, lengths[i]);
+                at += lengths[i];
+            }
+            return out;
+        }
+
+        void restore(float[] v) {
+            int at = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                System.arraycopy(v, at, arrays.get(i), offsets[i], lengths[i]);
+                at += lengths[i];
+            }
+        }
+    }
+
+    /**
+     * As above; under LoRA, the token-embedding rows {@code [rowFrom, rowTo)} (the template's special
+     * tokens, which pretraining never saw) are trained too, and saved with the adapter.
+     */
+    static Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, List<ChatTemplate.Example> train,
+                       List<ChatTemplate.Example> eval, Hyperparameters hp, Path dir, Context ctx) throws IOException {
         int B = hp.batchSize();
         int T = 1;
         for (ChatTemplate.Example e : train) {
@@ -201,15 +248,30 @@ public final class LocalTrainingBackend implements TrainingBackend {
         double lr = hp.learningRate().orElse(adapter != null ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
         int warmup = Math.max(1, total / 10);
         AdamW opt;
-        float[] weights;
+        Segments weights;
         if (adapter != null) {
             model.setAllTrainable(false);
             model.setAdapter(adapter);
-            opt = AdamW.withDefaults(List.of(adapter.slice()), 0f);
-            weights = adapter.parameters();
+            List<AdamW.Slice> slices = new java.util.ArrayList<>(List.of(adapter.slice()));
+            List<float[]> arrays = new java.util.ArrayList<>(List.of(adapter.parameters()));
+            List<Integer> offs = new java.util.ArrayList<>(List.of(0));
+            List<Integer> lens = new java.util.ArrayList<>(List.of(adapter.parameters().length));
+            if (rowFrom >= 0 && rowTo > rowFrom) {
+                model.setTrainable("wte.weight", true);
+                int C = model.config().channels();
+                int off = model.tensor("wte.weight").offset() + rowFrom * C;
+                slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
+                        false));
+                arrays.add(model.parameters());
+                offs.add(off);
+                lens.add((rowTo - rowFrom) * C);
+            }
+            opt = AdamW.withDefaults(slices, 0f);
+            weights = new Segments(arrays, offs.stream().mapToInt(Integer::intValue).toArray(),
+                    lens.stream().mapToInt(Integer::intValue).toArray());
         } else {
             opt = AdamW.withDefaults(model.optimizerSlices(GPT2.decayMatricesOnly()), 0.01f);
-            weights = model.parameters();
+            weights = new Segments(List.of(model.parameters()), new int[] {0}, new int[] {model.parameters().length});
         }
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
@@ -226,7 +288,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Map<String, Double> baseline;
         if (Files.isRegularFile(ckpt.resolve("state.safetensors"))) {
             try (SafetensorsReader r = SafetensorsReader.open(ckpt.resolve("state.safetensors"))) {
-                r.readFloats("params", weights, 0);
+                weights.restore(r.readFloats("params"));
                 r.readFloats("adam_m", opt.firstMoments(), 0);
                 r.readFloats("adam_v", opt.secondMoments(), 0);
                 int[] meta = r.readInts("meta");
@@ -246,7 +308,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.stepMetrics(0, Map.of("eval_cross_entropy", baseline.get("cross_entropy"), "eval_accuracy",
                     baseline.get("accuracy")));
             bestLoss = baseline.get("cross_entropy");
-            best = weights.clone();
+            best = weights.snapshot();
         }
         Map<String, Double> last = baseline;
         long t0 = System.nanoTime();
@@ -287,7 +349,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 m.put("eval_accuracy", last.get("accuracy"));
                 if (last.get("cross_entropy") < bestLoss - hp.stoppingThreshold()) {
                     bestLoss = last.get("cross_entropy");
-                    best = weights.clone();
+                    best = weights.snapshot();
                     bad = 0;
                 } else {
                     bad++;
@@ -296,7 +358,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.stepMetrics(step + 1, m);
             ctx.progress(step + 1, total, String.format("loss %.3f", loss));
             if (evalNow) {
-                checkpoint(ckpt, weights, opt, step + 1, bad, bestLoss, baseline, best);
+                checkpoint(ckpt, weights.snapshot(), opt, step + 1, bad, bestLoss, baseline, best);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience()) {
                     ctx.event("early stopping at step " + (step + 1) + ": the eval loss did not improve by more than "
                             + hp.stoppingThreshold() + " in " + bad + " evaluations");
@@ -305,7 +367,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             }
         }
         if (best != null) {
-            System.arraycopy(best, 0, weights, 0, best.length);
+            weights.restore(best);
         }
         Map<String, Double> fin = evaluate(model, eval.isEmpty() ? train : eval, B, T);
         Map<String, Double> out = new LinkedHashMap<>();

@@ -169,4 +169,35 @@ public class LocalTrainingTest {
         LocalTrainingBackend.fit(m3, l3, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(lora.parameters(), l3.parameters());
     }
+
+    @Test
+    void underLoraTheTemplateTokenRowsTrainAndNothingElseOfTheBase(@TempDir Path dir) throws IOException {
+        Path base = baseFolder(dir);
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        ChatTemplate t = new ChatTemplate(bpe, dev.finetune.basemodels.BaseModels.templateIds(bpe).orElseThrow());
+        List<ChatTemplate.Example> train = TrainingData.chat(chatFile(dir), t, 65);
+        Hyperparameters hp = Hyperparameters.builder().trainEpochs(3).trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0)
+                .build();
+        GPT2 model = GPT2Checkpoint.load(base);
+        float[] before = model.parameters().clone();
+        int from = bpe.specialTokenId(ChatTemplate.BOS);
+        int to = bpe.specialTokenId(ChatTemplate.CHATBOT) + 1;
+        dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
+                dev.finetune.lora.LoraAdapter.Targets.QV, 1);
+        LocalTrainingBackend.fit(model, lora, from, to, train, List.of(), hp, Files.createDirectories(dir.resolve("a")),
+                new StopAfter(Integer.MAX_VALUE));
+        int C = model.config().channels();
+        int wte = model.tensor("wte.weight").offset();
+        float[] after = model.parameters();
+        boolean rowsMoved = false;
+        for (int i = 0; i < after.length; i++) {
+            boolean templateRow = i >= wte + from * C && i < wte + to * C;
+            if (templateRow) {
+                rowsMoved |= after[i] != before[i];
+            } else {
+                assertEquals(before[i], after[i], 0f, "base weight " + i + " changed under LoRA");
+            }
+        }
+        assertTrue(rowsMoved, "the template tokens' embedding rows did not train");
+    }
 }
