@@ -127,6 +127,21 @@ public final class ByteLevelBpe implements Tokenizer {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * This vocabulary plus {@code added} special tokens (those it lacks) at the next free ids, in order —
+     * how a chat template's tokens join a vocabulary that never had them.
+     */
+    public ByteLevelBpe withSpecialTokens(List<String> added) {
+        Map<String, Integer> sp = new LinkedHashMap<>(specials);
+        int next = vocabSize;
+        for (String t : added) {
+            if (!sp.containsKey(t)) {
+                sp.put(t, next++);
+            }
+        }
+        return new ByteLevelBpe(Arrays.copyOf(bytesById, bytesById.length), mergePairs(), sp);
+    }
+
     /** Number of merge rules. */
     public int mergeCount() {
         return merges.size();

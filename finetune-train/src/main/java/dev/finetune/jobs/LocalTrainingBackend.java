@@ -63,12 +63,18 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Path baseDir = resolveBase(job, ctx);
         GPT2 model = GPT2Checkpoint.load(baseDir);
         ByteLevelBpe bpe = ModelFolders.tokenizer(baseDir, model.config().vocabSize());
+        if (type.equals(BaseType.BASE_TYPE_CHAT) && BaseModels.templateIds(bpe).isEmpty()) {
+            // a base that never had the chat template (e.g. the hub's gpt2): add its tokens as new rows
+            int before = bpe.vocabSize();
+            bpe = bpe.withSpecialTokens(ChatTemplate.SPECIAL_TOKENS);
+            model = model.withVocabSize(Math.max(model.config().vocabSize(), bpe.vocabSize()));
+            ctx.event("added " + (bpe.vocabSize() - before) + " chat template tokens to the vocabulary (new embedding rows)");
+        }
         int ctxLen = model.config().maxSeqLen();
         List<ChatTemplate.Example> train;
         List<ChatTemplate.Example> eval;
         if (type.equals(BaseType.BASE_TYPE_CHAT)) {
-            ChatTemplate.Ids ids = BaseModels.templateIds(bpe).orElseThrow(() -> new BadRequestException("base model "
-                    + baseDir + " has no chat template tokens in its vocabulary; use a built-in base model"));
+            ChatTemplate.Ids ids = BaseModels.templateIds(bpe).orElseThrow();
             ChatTemplate t = new ChatTemplate(bpe, ids);
             train = TrainingData.chat(job.trainPart(), t, ctxLen + 1);
             eval = job.evalPart().map(p -> TrainingData.chat(p, t, ctxLen + 1)).orElse(List.of());

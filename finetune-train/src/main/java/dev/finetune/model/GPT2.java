@@ -192,6 +192,37 @@ public final class GPT2 {
         return config;
     }
 
+    /**
+     * A copy with {@code vocabSize} token rows (at least the current number): every weight copied, each
+     * new embedding row set to the mean of the existing rows (a neutral start for added special tokens).
+     */
+    public GPT2 withVocabSize(int vocabSize) {
+        if (vocabSize < config.vocabSize()) {
+            throw new IllegalArgumentException("cannot shrink the vocabulary from " + config.vocabSize() + " to " + vocabSize);
+        }
+        GPT2 g = new GPT2(new GPT2Config(vocabSize, config.maxSeqLen(), config.channels(), config.layers(), config.heads(),
+                config.layerNormEpsilon()), gemm);
+        for (TensorView v : tensors) {
+            TensorView w = g.tensor(v.name());
+            System.arraycopy(params, v.offset(), g.params, w.offset(), v.size());
+        }
+        int C = config.channels();
+        int oldV = config.vocabSize();
+        double[] mean = new double[C];
+        for (int r = 0; r < oldV; r++) {
+            for (int c = 0; c < C; c++) {
+                mean[c] += params[wte + r * C + c];
+            }
+        }
+        int gw = g.tensor("wte.weight").offset();
+        for (int r = oldV; r < vocabSize; r++) {
+            for (int c = 0; c < C; c++) {
+                g.params[gw + r * C + c] = (float) (mean[c] / oldV);
+            }
+        }
+        return g;
+    }
+
     /** The flat parameter buffer; tensors are {@link #tensors()} views into it. Writes change the model. */
     public float[] parameters() {
         return params;

@@ -200,4 +200,30 @@ public class LocalTrainingTest {
         }
         assertTrue(rowsMoved, "the template tokens' embedding rows did not train");
     }
+
+    @Test
+    void aBaseWithoutTheTemplateGetsItsTokensAsNewRows(@TempDir Path dir) throws IOException {
+        ByteLevelBpe plain = BpeTrainer.train(CORPUS, 300, List.of("<|endoftext|>"));
+        GPT2 m = GPT2.randomInit(GPT2Config.of(plain.vocabSize(), 64, 32, 2, 2), 5, 0.05f);
+        Path base = dir.resolve("plain-base");
+        GPT2Checkpoint.save(m, base);
+        BpeFiles.save(plain, base);
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(FinetunedModel.builder().name("qa")
+                    .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
+                            .hyperparameters(Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).build()).build()).build()),
+                    Duration.ofSeconds(120), Duration.ofMillis(50));
+            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            Path served = co.workspace().modelsDir().resolve(done.id().orElseThrow());
+            assertEquals(plain.vocabSize() + ChatTemplate.SPECIAL_TOKENS.size() - 1, GPT2Checkpoint.load(served).config().vocabSize());
+            assertTrue(dev.finetune.basemodels.BaseModels.templateIds(BpeFiles.load(served)).isPresent());
+            assertTrue(Files.exists(served.resolve("adapter_embeddings.safetensors")));
+            assertTrue(co.finetuning().listEvents(done.id().orElseThrow()).events().stream()
+                    .anyMatch(e -> e.message().orElse("").contains("added 5 chat template tokens")));
+            co.chat(ChatRequest.builder().model(done.id().orElseThrow() + "-ft").messages(List.of(ChatMessage.user("hi")))
+                    .maxTokens(3).build());
+        }
+    }
 }
