@@ -55,6 +55,8 @@ public final class LocalTrainingBackend implements TrainingBackend {
     /** Full fine-tuning's learning rate when none is given (the documented default 0.01 is a LoRA rate). */
     static final double FULL_DEFAULT_LR = 3e-4;
     static final String CHECKPOINT = "checkpoint";
+    /** Logits memory a micro-batch may use; larger batches accumulate gradients over micro-batches. */
+    static final long MICRO_BATCH_LOGITS_BYTES = Long.getLong("finetune.microBatchLogitsBytes", 256L << 20);
 
     @Override
     public Outcome train(Job job, Context ctx) throws Exception {
@@ -281,6 +283,10 @@ public final class LocalTrainingBackend implements TrainingBackend {
         }
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
+        // micro-batch rows so that the logits (mb, T, V) stay within MICRO_BATCH_LOGITS_BYTES
+        int mb = (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES / (4L * T * model.config().vocabSize())));
+        int[] microTokens = new int[mb * T];
+        int[] microTargets = new int[mb * T];
 
         Path ckpt = dir.resolve(CHECKPOINT);
         Path old = dir.resolve(CHECKPOINT + ".old");
@@ -310,7 +316,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             }
             ctx.event("resumed from the checkpoint at step " + start + " of " + total);
         } else {
-            baseline = evaluate(model, eval.isEmpty() ? train : eval, B, T);
+            baseline = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
             ctx.stepMetrics(0, Map.of("eval_cross_entropy", baseline.get("cross_entropy"), "eval_accuracy",
                     baseline.get("accuracy")));
             bestLoss = baseline.get("cross_entropy");
@@ -327,16 +333,31 @@ public final class LocalTrainingBackend implements TrainingBackend {
             int[] order = order(train.size(), hp.seedValue(), epoch);
             int b0 = (step % perEpoch) * B;
             fill(train, order, b0, B, T, tokens, targets);
-            float loss = model.forward(tokens, targets, B, T);
-            if (!Float.isFinite(loss)) {
-                throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
-                        + "; the last good checkpoint is kept (try a lower learning_rate)");
+            int batchTargets = 0;
+            for (int t : targets) {
+                batchTargets += t == GPT2.IGNORE_INDEX ? 0 : 1;
             }
             model.zeroGrad();
             if (adapter != null) {
                 adapter.zeroGrad();
             }
-            model.backward();
+            // gradient accumulation over micro-batches of mb rows, normalized by the whole batch's target count
+            double lossSum = 0;
+            for (int r0 = 0; r0 < B; r0 += mb) {
+                int rows = Math.min(mb, B - r0);
+                System.arraycopy(tokens, r0 * T, microTokens, 0, rows * T);
+                System.arraycopy(targets, r0 * T, microTargets, 0, rows * T);
+                java.util.Arrays.fill(microTokens, rows * T, mb * T, 0);
+                java.util.Arrays.fill(microTargets, rows * T, mb * T, GPT2.IGNORE_INDEX);
+                float l = model.forward(microTokens, microTargets, mb, T);
+                lossSum += (double) l * model.validTargets();
+                model.backward(batchTargets);
+            }
+            float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
+            if (!Float.isFinite(loss)) {
+                throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
+                        + "; the last good checkpoint is kept (try a lower learning_rate)");
+            }
             double norm = opt.clipGradNorm(1.0);
             if (!Double.isFinite(norm)) {
                 throw new ArithmeticException("the gradient norm became " + norm + " at step " + (step + 1));
@@ -350,7 +371,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             m.put("tokens_per_second", (step + 1 - start) * (double) B * T / Math.max(1e-9, secs));
             boolean evalNow = (step + 1) % evalEvery == 0 || step + 1 == total;
             if (evalNow) {
-                last = evaluate(model, eval.isEmpty() ? train : eval, B, T);
+                last = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
                 m.put("eval_cross_entropy", last.get("cross_entropy"));
                 m.put("eval_accuracy", last.get("accuracy"));
                 if (last.get("cross_entropy") < bestLoss - hp.stoppingThreshold()) {
@@ -375,7 +396,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
         if (best != null) {
             weights.restore(best);
         }
-        Map<String, Double> fin = evaluate(model, eval.isEmpty() ? train : eval, B, T);
+        Map<String, Double> fin = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
         Map<String, Double> out = new LinkedHashMap<>();
         out.put("baseline_cross_entropy", baseline.get("cross_entropy"));
         out.put("baseline_accuracy", baseline.get("accuracy"));

@@ -428,6 +428,15 @@ public final class GPT2 {
      * of its mean loss to {@link #gradients()}. Consumes the logits (their buffer becomes dlogits).
      */
     public void backward() {
+        backward(validTargets);
+    }
+
+    /**
+     * As {@link #backward()}, but the loss is taken as a sum over this pass's targets divided by
+     * {@code normalizeBy}: with gradient accumulation over micro-batches, pass the target count of the
+     * whole batch so that the summed gradients are those of the batch's mean loss.
+     */
+    public void backward(int normalizeBy) {
         if (!logitsValid || !hasTargets) {
             throw new IllegalStateException("backward() needs a forward pass with targets since the last backward()");
         }
@@ -443,7 +452,7 @@ public final class GPT2 {
         float[] gr = grads;
         logitsValid = false;
 
-        float scale = validTargets == 0 ? 0f : 1f / validTargets;
+        float scale = validTargets == 0 || normalizeBy <= 0 ? 0f : 1f / normalizeBy;
         float[] dlogits = a.logits;
         Layers.crossEntropyBackward(dlogits, a.logits, a.lse, a.targets, IGNORE_INDEX, scale, BT, V);
         // tied head: dlnf (BT,C) = dlogits (BT,V) · wte (V,C); dwte (V,C) += dlogitsᵀ · lnf
