@@ -170,6 +170,19 @@ public final class ClientV2 implements AutoCloseable {
         return inference().generate(request);
     }
 
+    /**
+     * Documents ordered best first by a rerank model ({@code "<id>-ft"} of a {@code BASE_TYPE_RERANK}
+     * fine-tune), each with its index in the request and a relevance score in [0, 1].
+     */
+    public dev.finetune.rerank.RerankResponse rerank(dev.finetune.rerank.RerankRequest request) {
+        return inference().rerank(request);
+    }
+
+    /** Labels and confidences for each input from a classification model ({@code "<id>-ft"}). */
+    public dev.finetune.classify.ClassifyResponse classify(dev.finetune.classify.ClassifyRequest request) {
+        return inference().classify(request);
+    }
+
     /** Lets the fine-tuning side tell inference where ready fine-tuned models live. */
     public void setModelLookup(ModelLookup lookup) {
         this.modelLookup = Objects.requireNonNull(lookup);

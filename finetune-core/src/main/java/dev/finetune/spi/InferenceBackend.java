@@ -1,10 +1,14 @@
 package dev.finetune.spi;
 
 import dev.finetune.chat.ChatRequest;
+import dev.finetune.classify.ClassifyRequest;
+import dev.finetune.classify.ClassifyResponse;
 import dev.finetune.chat.ChatResponse;
 import dev.finetune.chat.ChatStreamEvent;
 import dev.finetune.generate.GenerateRequest;
 import dev.finetune.generate.GenerateResponse;
+import dev.finetune.rerank.RerankRequest;
+import dev.finetune.rerank.RerankResponse;
 import java.util.function.Consumer;
 
 /**
@@ -20,6 +24,12 @@ public interface InferenceBackend extends AutoCloseable {
     void chatStream(ChatRequest request, Consumer<ChatStreamEvent> events);
 
     GenerateResponse generate(GenerateRequest request);
+
+    /** Documents ordered by a rerank model's relevance scores. */
+    RerankResponse rerank(RerankRequest request);
+
+    /** Labels for each input from a classification model. */
+    ClassifyResponse classify(ClassifyRequest request);
 
     /** Forgets a cached model (after it was deleted or replaced). */
     void evict(String model);

@@ -1,5 +1,6 @@
 package dev.finetune.inference;
 
+import dev.finetune.heads.TaskHead;
 import dev.finetune.model.GPT2;
 import dev.finetune.template.ChatTemplate;
 import dev.finetune.tokenizer.Tokenizer;
@@ -15,14 +16,21 @@ import java.util.Optional;
  * @param tokenizer  the model's tokenizer
  * @param template   the chat template ids, absent for a model that never learned the template
  * @param endOfText  the id that ends a generation without the template ({@code <|endoftext|>}), or -1
+ * @param head       the rerank or classify head of a model fine-tuned for one of those tasks
  */
 public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
-                          int endOfText) {
+                          int endOfText, Optional<TaskHead> head) {
     public LoadedModel {
         Objects.requireNonNull(name);
         Objects.requireNonNull(model);
         Objects.requireNonNull(tokenizer);
         template = template == null ? Optional.empty() : template;
+        head = head == null ? Optional.empty() : head;
+    }
+
+    /** A model without a task head. */
+    public LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
+        this(name, model, tokenizer, template, endOfText, Optional.empty());
     }
 
     /** Bytes of weights held (what the model cache counts). */

@@ -90,6 +90,16 @@ public final class LocalInferenceBackend implements InferenceBackend {
     }
 
     @Override
+    public dev.finetune.rerank.RerankResponse rerank(dev.finetune.rerank.RerankRequest request) {
+        return TaskInference.rerank(model(request.model()), request);
+    }
+
+    @Override
+    public dev.finetune.classify.ClassifyResponse classify(dev.finetune.classify.ClassifyRequest request) {
+        return TaskInference.classify(model(request.model()), request);
+    }
+
+    @Override
     public void evict(String model) {
         cache.invalidate(model);
     }

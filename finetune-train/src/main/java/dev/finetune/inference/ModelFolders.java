@@ -23,7 +23,7 @@ public final class ModelFolders {
         GPT2 model = GPT2Checkpoint.load(dir);
         ByteLevelBpe bpe = tokenizer(dir, model.config().vocabSize());
         int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
-        return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot);
+        return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot, dev.finetune.heads.TaskHead.load(dir));
     }
 
     /** The tokenizer in {@code dir}, or GPT-2's when the folder has none and the sizes agree. */

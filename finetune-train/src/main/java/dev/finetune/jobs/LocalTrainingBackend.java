@@ -213,6 +213,15 @@ public final class LocalTrainingBackend implements TrainingBackend {
         return fit(model, adapter, -1, -1, train, eval, hp, dir, ctx);
     }
 
+    /**
+     * As above; under LoRA, the token-embedding rows {@code [rowFrom, rowTo)} (the template's special
+     * tokens, which pretraining never saw) are trained too, and saved with the adapter.
+     */
+    static Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, List<ChatTemplate.Example> train,
+                       List<ChatTemplate.Example> eval, Hyperparameters hp, Path dir, Context ctx) throws IOException {
+        return fit(model, adapter, rowFrom, rowTo, new LanguageModelTask(model, train, eval, hp.batchSize()), hp, dir, ctx);
+    }
+
     /** Trainable float runs seen as one vector (for the best-weights snapshot and the checkpoint). */
     private record Segments(List<float[]> arrays, int[] offsets, int[] lengths) {
         float[] snapshot() {
@@ -236,57 +245,48 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 at += lengths[i];
             }
         }
+
+        static Segments of(List<AdamW.Slice> slices) {
+            return new Segments(slices.stream().map(AdamW.Slice::values).toList(),
+                    slices.stream().mapToInt(AdamW.Slice::offset).toArray(), slices.stream().mapToInt(AdamW.Slice::length).toArray());
+        }
     }
 
     /**
-     * As above; under LoRA, the token-embedding rows {@code [rowFrom, rowTo)} (the template's special
-     * tokens, which pretraining never saw) are trained too, and saved with the adapter.
+     * The training loop shared by every task: seeded order per epoch, warm-up + linear decay, clipping,
+     * AdamW, evaluation before the first step / every tenth / at the end, early stopping on the task's
+     * first metric, checkpoints after each evaluation and resume from them. Under LoRA the base is frozen
+     * and only the adapter, the rows {@code [rowFrom, rowTo)} of wte and the task's own tensors train.
      */
-    static Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, List<ChatTemplate.Example> train,
-                       List<ChatTemplate.Example> eval, Hyperparameters hp, Path dir, Context ctx) throws IOException {
+    static Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
+                       Context ctx) throws IOException {
         int B = hp.batchSize();
-        int T = 1;
-        for (ChatTemplate.Example e : train) {
-            T = Math.max(T, e.tokens().length - 1);
-        }
-        T = Math.min(T, model.config().maxSeqLen());
-        int perEpoch = (train.size() + B - 1) / B;
+        int perEpoch = (task.size() + B - 1) / B;
         int total = perEpoch * hp.epochs();
         int evalEvery = Math.max(1, total / 10);
         double lr = hp.learningRate().orElse(adapter != null ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
         int warmup = Math.max(1, total / 10);
-        AdamW opt;
-        Segments weights;
+        List<AdamW.Slice> slices = new java.util.ArrayList<>();
+        float decay;
         if (adapter != null) {
             model.setAllTrainable(false);
             model.setAdapter(adapter);
-            List<AdamW.Slice> slices = new java.util.ArrayList<>(List.of(adapter.slice()));
-            List<float[]> arrays = new java.util.ArrayList<>(List.of(adapter.parameters()));
-            List<Integer> offs = new java.util.ArrayList<>(List.of(0));
-            List<Integer> lens = new java.util.ArrayList<>(List.of(adapter.parameters().length));
+            slices.add(adapter.slice());
             if (rowFrom >= 0 && rowTo > rowFrom) {
                 model.setTrainable("wte.weight", true);
                 int C = model.config().channels();
                 int off = model.tensor("wte.weight").offset() + rowFrom * C;
                 slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
                         false));
-                arrays.add(model.parameters());
-                offs.add(off);
-                lens.add((rowTo - rowFrom) * C);
             }
-            opt = AdamW.withDefaults(slices, 0f);
-            weights = new Segments(arrays, offs.stream().mapToInt(Integer::intValue).toArray(),
-                    lens.stream().mapToInt(Integer::intValue).toArray());
+            decay = 0f;
         } else {
-            opt = AdamW.withDefaults(model.optimizerSlices(GPT2.decayMatricesOnly()), 0.01f);
-            weights = new Segments(List.of(model.parameters()), new int[] {0}, new int[] {model.parameters().length});
+            slices.addAll(model.optimizerSlices(GPT2.decayMatricesOnly()));
+            decay = 0.01f;
         }
-        int[] tokens = new int[B * T];
-        int[] targets = new int[B * T];
-        // micro-batch rows so that the logits (mb, T, V) stay within MICRO_BATCH_LOGITS_BYTES
-        int mb = (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES / (4L * T * model.config().vocabSize())));
-        int[] microTokens = new int[mb * T];
-        int[] microTargets = new int[mb * T];
+        slices.addAll(task.extraSlices());
+        AdamW opt = AdamW.withDefaults(slices, decay);
+        Segments weights = Segments.of(slices);
 
         Path ckpt = dir.resolve(CHECKPOINT);
         Path old = dir.resolve(CHECKPOINT + ".old");
@@ -294,10 +294,10 @@ public final class LocalTrainingBackend implements TrainingBackend {
             Files.move(old, ckpt, StandardCopyOption.ATOMIC_MOVE); // a crash between the two renames of a checkpoint
         }
         int start = 0;
-        double bestLoss = Double.POSITIVE_INFINITY;
+        double bestLoss;
         int bad = 0;
         float[] best = null;
-        Map<String, Double> baseline;
+        Map<String, Double> baseline = new LinkedHashMap<>();
         if (Files.isRegularFile(ckpt.resolve("state.safetensors"))) {
             try (SafetensorsReader r = SafetensorsReader.open(ckpt.resolve("state.safetensors"))) {
                 weights.restore(r.readFloats("params"));
@@ -309,51 +309,39 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 bad = meta[1];
                 float[] m = r.readFloats("scalars");
                 bestLoss = m[0];
-                baseline = Map.of("cross_entropy", (double) m[1], "accuracy", (double) m[2]);
+                String[] keys = r.metadata().getOrDefault("baseline_keys", "").split(",");
+                for (int i = 0; i < keys.length && i + 1 < m.length; i++) {
+                    baseline.put(keys[i], (double) m[i + 1]);
+                }
                 if (r.find("best").isPresent()) {
                     best = r.readFloats("best");
                 }
             }
             ctx.event("resumed from the checkpoint at step " + start + " of " + total);
         } else {
-            baseline = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
-            ctx.stepMetrics(0, Map.of("eval_cross_entropy", baseline.get("cross_entropy"), "eval_accuracy",
-                    baseline.get("accuracy")));
-            bestLoss = baseline.get("cross_entropy");
+            baseline.putAll(task.evaluate());
+            ctx.stepMetrics(0, prefixed(baseline));
+            bestLoss = first(baseline);
             best = weights.snapshot();
         }
-        Map<String, Double> last = baseline;
         long t0 = System.nanoTime();
+        long tokensSeen = 0;
         int step = start;
         for (; step < total; step++) {
             if (ctx.cancelled()) {
                 return new Outcome(Map.of());
             }
             int epoch = step / perEpoch;
-            int[] order = order(train.size(), hp.seedValue(), epoch);
+            int[] order = order(task.size(), hp.seedValue(), epoch);
             int b0 = (step % perEpoch) * B;
-            fill(train, order, b0, B, T, tokens, targets);
-            int batchTargets = 0;
-            for (int t : targets) {
-                batchTargets += t == GPT2.IGNORE_INDEX ? 0 : 1;
-            }
             model.zeroGrad();
             if (adapter != null) {
                 adapter.zeroGrad();
             }
-            // gradient accumulation over micro-batches of mb rows, normalized by the whole batch's target count
-            double lossSum = 0;
-            for (int r0 = 0; r0 < B; r0 += mb) {
-                int rows = Math.min(mb, B - r0);
-                System.arraycopy(tokens, r0 * T, microTokens, 0, rows * T);
-                System.arraycopy(targets, r0 * T, microTargets, 0, rows * T);
-                java.util.Arrays.fill(microTokens, rows * T, mb * T, 0);
-                java.util.Arrays.fill(microTargets, rows * T, mb * T, GPT2.IGNORE_INDEX);
-                float l = model.forward(microTokens, microTargets, mb, T);
-                lossSum += (double) l * model.validTargets();
-                model.backward(batchTargets);
-            }
-            float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
+            task.zeroExtraGrads();
+            Task.Step result = task.trainBatch(order, b0, B, epoch);
+            float loss = (float) result.loss();
+            tokensSeen += result.tokens();
             if (!Float.isFinite(loss)) {
                 throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
                         + "; the last good checkpoint is kept (try a lower learning_rate)");
@@ -368,14 +356,13 @@ public final class LocalTrainingBackend implements TrainingBackend {
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("train_loss", (double) loss);
             m.put("learning_rate", (double) rate);
-            m.put("tokens_per_second", (step + 1 - start) * (double) B * T / Math.max(1e-9, secs));
+            m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
             boolean evalNow = (step + 1) % evalEvery == 0 || step + 1 == total;
             if (evalNow) {
-                last = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
-                m.put("eval_cross_entropy", last.get("cross_entropy"));
-                m.put("eval_accuracy", last.get("accuracy"));
-                if (last.get("cross_entropy") < bestLoss - hp.stoppingThreshold()) {
-                    bestLoss = last.get("cross_entropy");
+                Map<String, Double> now = task.evaluate();
+                m.putAll(prefixed(now));
+                if (first(now) < bestLoss - hp.stoppingThreshold()) {
+                    bestLoss = first(now);
                     best = weights.snapshot();
                     bad = 0;
                 } else {
@@ -387,8 +374,8 @@ public final class LocalTrainingBackend implements TrainingBackend {
             if (evalNow) {
                 checkpoint(ckpt, weights.snapshot(), opt, step + 1, bad, bestLoss, baseline, best);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience()) {
-                    ctx.event("early stopping at step " + (step + 1) + ": the eval loss did not improve by more than "
-                            + hp.stoppingThreshold() + " in " + bad + " evaluations");
+                    ctx.event("early stopping at step " + (step + 1) + ": the eval " + baseline.keySet().iterator().next()
+                            + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
                     break;
                 }
             }
@@ -396,17 +383,28 @@ public final class LocalTrainingBackend implements TrainingBackend {
         if (best != null) {
             weights.restore(best);
         }
-        Map<String, Double> fin = evaluate(model, eval.isEmpty() ? train : eval, mb, T);
+        Map<String, Double> fin = task.evaluate();
         Map<String, Double> out = new LinkedHashMap<>();
-        out.put("baseline_cross_entropy", baseline.get("cross_entropy"));
-        out.put("baseline_accuracy", baseline.get("accuracy"));
-        out.put("cross_entropy", fin.get("cross_entropy"));
-        out.put("accuracy", fin.get("accuracy"));
-        out.put("cross_entropy_change", fin.get("cross_entropy") - baseline.get("cross_entropy"));
-        out.put("accuracy_change", fin.get("accuracy") - baseline.get("accuracy"));
+        baseline.forEach((k, v) -> out.put("baseline_" + k, v));
+        out.putAll(fin);
+        fin.forEach((k, v) -> {
+            if (baseline.containsKey(k)) {
+                out.put(k + "_change", v - baseline.get(k));
+            }
+        });
         out.put("steps", (double) Math.min(step + 1, total));
         LOG.debug("fine-tune finished: {}", out);
         return new Outcome(out);
+    }
+
+    private static Map<String, Double> prefixed(Map<String, Double> metrics) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        metrics.forEach((k, v) -> m.put("eval_" + k, v));
+        return m;
+    }
+
+    private static double first(Map<String, Double> metrics) {
+        return metrics.values().iterator().next();
     }
 
     /** The example order of one epoch: a seeded shuffle (Fisher-Yates), the same for a resumed job. */
@@ -425,65 +423,6 @@ public final class LocalTrainingBackend implements TrainingBackend {
         return o;
     }
 
-    /** Rows b0..b0+B of the order into (B,T) inputs and targets; short rows and missing rows are padding (-100). */
-    private static void fill(List<ChatTemplate.Example> data, int[] order, int b0, int B, int T, int[] tokens, int[] targets) {
-        Arrays.fill(tokens, 0);
-        Arrays.fill(targets, GPT2.IGNORE_INDEX);
-        for (int b = 0; b < B; b++) {
-            if (b0 + b >= order.length) {
-                break;
-            }
-            ChatTemplate.Example e = data.get(order[b0 + b]);
-            int[] in = e.inputs();
-            int[] tg = e.targets();
-            int n = Math.min(T, in.length);
-            System.arraycopy(in, 0, tokens, b * T, n);
-            System.arraycopy(tg, 0, targets, b * T, n);
-        }
-    }
-
-    /** Mean cross-entropy per trained token and top-1 accuracy on trained tokens. */
-    static Map<String, Double> evaluate(GPT2 model, List<ChatTemplate.Example> data, int B, int T) {
-        int[] tokens = new int[B * T];
-        int[] targets = new int[B * T];
-        int[] order = new int[data.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        double lossSum = 0;
-        long counted = 0;
-        long correct = 0;
-        int V = model.config().vocabSize();
-        for (int b0 = 0; b0 < data.size(); b0 += B) {
-            fill(data, order, b0, B, T, tokens, targets);
-            float loss = model.forward(tokens, targets, B, T);
-            int n = model.validTargets();
-            lossSum += (double) loss * n;
-            counted += n;
-            float[] logits = model.logits();
-            for (int b = 0; b < B; b++) {
-                for (int t = 0; t < T; t++) {
-                    int target = targets[b * T + t];
-                    if (target == GPT2.IGNORE_INDEX) {
-                        continue;
-                    }
-                    int off = model.logitsOffset(b, t);
-                    int arg = 0;
-                    for (int v = 1; v < V; v++) {
-                        if (logits[off + v] > logits[off + arg]) {
-                            arg = v;
-                        }
-                    }
-                    correct += arg == target ? 1 : 0;
-                }
-            }
-        }
-        Map<String, Double> m = new LinkedHashMap<>();
-        m.put("cross_entropy", counted == 0 ? 0.0 : lossSum / counted);
-        m.put("accuracy", counted == 0 ? 0.0 : (double) correct / counted);
-        return m;
-    }
-
     private static void checkpoint(Path dir, float[] p, AdamW opt, int step, int bad, double bestLoss,
                                    Map<String, Double> baseline, float[] best) throws IOException {
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
@@ -494,8 +433,14 @@ public final class LocalTrainingBackend implements TrainingBackend {
         w.addFloats("adam_m", DType.F32, new long[] {opt.firstMoments().length}, opt.firstMoments(), 0);
         w.addFloats("adam_v", DType.F32, new long[] {opt.secondMoments().length}, opt.secondMoments(), 0);
         w.addInts("meta", DType.I32, new long[] {2}, new int[] {step, bad}, 0);
-        float[] scalars = {(float) bestLoss, baseline.get("cross_entropy").floatValue(), baseline.get("accuracy").floatValue()};
-        w.addFloats("scalars", DType.F32, new long[] {3}, scalars, 0);
+        float[] scalars = new float[1 + baseline.size()];
+        scalars[0] = (float) bestLoss;
+        int i = 1;
+        for (double v : baseline.values()) {
+            scalars[i++] = (float) v;
+        }
+        w.addFloats("scalars", DType.F32, new long[] {scalars.length}, scalars, 0);
+        w.metadata(Map.of("baseline_keys", String.join(",", baseline.keySet())));
         if (best != null) {
             w.addFloats("best", DType.F32, new long[] {best.length}, best, 0);
         }

@@ -29,7 +29,7 @@ final class Activations {
     final float[] lnf;           // (B,T,C)
     final float[] lnfMean;       // (B,T)
     final float[] lnfRstd;       // (B,T)
-    final float[] logits;        // (B,T,V); the backward pass turns it into dlogits in place
+    float[] logits;              // (B,T,V), allocated by the first pass that computes logits; backward turns it into dlogits
     final float[] lse;           // (B,T) log-sum-exp of each logits row
     final float[] rowLoss;       // (B,T) cross-entropy per position, 0 where ignored
 
@@ -68,7 +68,6 @@ final class Activations {
         lnf = new float[BTC];
         lnfMean = new float[BT];
         lnfRstd = new float[BT];
-        logits = new float[Math.multiplyExact(BT, cfg.vocabSize())];
         lse = new float[BT];
         rowLoss = new float[BT];
         dResidual = new float[BTC];

@@ -92,6 +92,7 @@ public final class GPT2 {
     private int seqLen;
     private boolean hasTargets;
     private boolean logitsValid;
+    private boolean hiddenValid;
     private int validTargets;
     private float loss = Float.NaN;
 
@@ -334,12 +335,7 @@ public final class GPT2 {
     public float forward(int[] tokens, int[] targets, int B, int T) {
         int V = config.vocabSize();
         int C = config.channels();
-        int L = config.layers();
-        int NH = config.heads();
-        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
-            throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= n_positions "
-                    + config.maxSeqLen());
-        }
+        checkShape(B, T);
         int BT = B * T;
         if (tokens.length < BT || targets != null && targets.length < BT) {
             throw new IllegalArgumentException("tokens/targets hold fewer than B*T = " + BT + " entries");
@@ -360,12 +356,104 @@ public final class GPT2 {
                 }
             }
         }
-        ensureActivations(B, T);
+        trunk(tokens, B, T);
         Activations a = acts;
-        System.arraycopy(tokens, 0, a.tokens, 0, BT);
         if (targets != null) {
             System.arraycopy(targets, 0, a.targets, 0, BT);
         }
+        if (a.logits == null) {
+            a.logits = new float[Math.multiplyExact(a.maxB * a.maxT, V)];
+        }
+        // logits (BT,V) = lnf (BT,C) · wteᵀ, the head tied to the token embedding
+        gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, wte, C, a.logits, 0, V, false);
+        logitsValid = true;
+        hiddenValid = false;
+        hasTargets = targets != null;
+        validTargets = valid;
+        if (targets == null) {
+            loss = Float.NaN;
+        } else {
+            double total = Layers.crossEntropyForward(a.lse, a.rowLoss, a.logits, a.targets, IGNORE_INDEX, BT, V);
+            loss = valid == 0 ? 0f : (float) (total / valid);
+        }
+        return loss;
+    }
+
+    /**
+     * Forward pass that stops at the final LayerNorm (no logits, so no B·T·V buffer): fills
+     * {@link #hidden()} with the (B,T,C) hidden states a task head reads. {@link #backwardHidden} then
+     * takes the gradient with respect to them.
+     */
+    public void forwardHidden(int[] tokens, int B, int T) {
+        checkShape(B, T);
+        int V = config.vocabSize();
+        int BT = B * T;
+        if (tokens.length < BT) {
+            throw new IllegalArgumentException("tokens hold fewer than B*T = " + BT + " entries");
+        }
+        for (int i = 0; i < BT; i++) {
+            if (tokens[i] < 0 || tokens[i] >= V) {
+                throw new IllegalArgumentException("token " + tokens[i] + " at position " + i + " is outside [0, " + V + ")");
+            }
+        }
+        trunk(tokens, B, T);
+        logitsValid = false;
+        hasTargets = false;
+        hiddenValid = true;
+        validTargets = 0;
+        loss = Float.NaN;
+    }
+
+    /** The (B,T,C) final hidden states (after {@code ln_f}) of the last forward pass, packed from index 0. */
+    public float[] hidden() {
+        if (!hiddenValid && !logitsValid) {
+            throw new IllegalStateException("no hidden states: run forwardHidden() or forward() first");
+        }
+        return acts.lnf;
+    }
+
+    /** Index in {@link #hidden()} of the C channels at position (b, t) of the last forward pass. */
+    public int hiddenOffset(int b, int t) {
+        if (b < 0 || b >= batch || t < 0 || t >= seqLen) {
+            throw new IndexOutOfBoundsException("position (" + b + ", " + t + ") outside the last batch " + batch + " x " + seqLen);
+        }
+        return (b * seqLen + t) * config.channels();
+    }
+
+    /**
+     * Backward pass of the last {@link #forwardHidden}: adds to {@link #gradients()} (and the adapter's)
+     * the gradient of a loss whose derivative with respect to {@link #hidden()} is {@code dhidden} (B,T,C).
+     */
+    public void backwardHidden(float[] dhidden) {
+        if (!hiddenValid) {
+            throw new IllegalStateException("backwardHidden() needs a forwardHidden() since the last backward pass");
+        }
+        int BTC = batch * seqLen * config.channels();
+        if (dhidden.length < BTC) {
+            throw new IllegalArgumentException("dhidden holds fewer than B*T*C = " + BTC + " entries");
+        }
+        ensureGrads();
+        hiddenValid = false;
+        System.arraycopy(dhidden, 0, acts.dC, 0, BTC);
+        backwardTrunk();
+    }
+
+    private void checkShape(int B, int T) {
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+            throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= n_positions "
+                    + config.maxSeqLen());
+        }
+    }
+
+    /** Embeddings, the blocks and ln_f over {@code tokens} (B,T): leaves the hidden states in acts.lnf. */
+    private void trunk(int[] tokens, int B, int T) {
+        int C = config.channels();
+        int L = config.layers();
+        int NH = config.heads();
+        int BT = B * T;
+        ensureActivations(B, T);
+        Activations a = acts;
+        System.arraycopy(tokens, 0, a.tokens, 0, BT);
         batch = B;
         seqLen = T;
 
@@ -398,18 +486,6 @@ public final class GPT2 {
             residual = a.residual3[l];
         }
         Layers.layernormForward(a.lnf, a.lnfMean, a.lnfRstd, residual, params, lnfw, lnfb, BT, C, eps);
-        // logits (BT,V) = lnf (BT,C) · wteᵀ, the head tied to the token embedding
-        gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, wte, C, a.logits, 0, V, false);
-        logitsValid = true;
-        hasTargets = targets != null;
-        validTargets = valid;
-        if (targets == null) {
-            loss = Float.NaN;
-        } else {
-            double total = Layers.crossEntropyForward(a.lse, a.rowLoss, a.logits, a.targets, IGNORE_INDEX, BT, V);
-            loss = valid == 0 ? 0f : (float) (total / valid);
-        }
-        return loss;
     }
 
     /** Sets every trainable gradient to zero (allocating the gradient buffer on first use). */
@@ -447,10 +523,9 @@ public final class GPT2 {
         int BT = B * T;
         int C = config.channels();
         int V = config.vocabSize();
-        int NH = config.heads();
-        int L = config.layers();
         float[] gr = grads;
         logitsValid = false;
+        hiddenValid = false;
 
         float scale = validTargets == 0 || normalizeBy <= 0 ? 0f : 1f / normalizeBy;
         float[] dlogits = a.logits;
@@ -460,6 +535,19 @@ public final class GPT2 {
         if (trainable[0]) {
             gemm.gemm(true, false, V, C, BT, dlogits, 0, V, a.lnf, 0, C, gr, wte, C, true);
         }
+        backwardTrunk();
+    }
+
+    /** From d lnf in acts.dC down through ln_f, the blocks and (when they train) the embeddings. */
+    private void backwardTrunk() {
+        Activations a = acts;
+        int B = batch;
+        int T = seqLen;
+        int BT = B * T;
+        int C = config.channels();
+        int NH = config.heads();
+        int L = config.layers();
+        float[] gr = grads;
         float[] top = a.residual3[L - 1];
         Arrays.fill(a.dResidual, 0, BT * C, 0f);
         Layers.layernormBackward(a.dResidual, gr, g(lnfw, "ln_f.weight"), g(lnfb, "ln_f.bias"), a.dC, top,
