@@ -6,6 +6,8 @@ import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.finetuning.Strategy;
 import dev.finetune.inference.ModelFolders;
+import dev.finetune.heads.TaskHead;
+import dev.finetune.heads.TaskInputs;
 import dev.finetune.lora.LoraAdapter;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Checkpoint;
@@ -73,25 +75,48 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.event("added " + (bpe.vocabSize() - before) + " chat template tokens to the vocabulary (new embedding rows)");
         }
         int ctxLen = model.config().maxSeqLen();
-        List<ChatTemplate.Example> train;
-        List<ChatTemplate.Example> eval;
+        ByteLevelBpe tok = bpe;
+        int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
+        Task task;
+        TaskHead head = null;
         if (type.equals(BaseType.BASE_TYPE_CHAT)) {
             ChatTemplate.Ids ids = BaseModels.templateIds(bpe).orElseThrow();
             ChatTemplate t = new ChatTemplate(bpe, ids);
-            train = TrainingData.chat(job.trainPart(), t, ctxLen + 1);
-            eval = job.evalPart().map(p -> TrainingData.chat(p, t, ctxLen + 1)).orElse(List.of());
+            List<ChatTemplate.Example> train = TrainingData.chat(job.trainPart(), t, ctxLen + 1);
+            List<ChatTemplate.Example> eval = job.evalPart().map(p -> TrainingData.chat(p, t, ctxLen + 1)).orElse(List.of());
+            task = languageModel(model, train, eval, hp);
         } else if (type.equals(BaseType.BASE_TYPE_GENERATIVE)) {
-            int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
-            if (eot < 0) {
-                throw new BadRequestException("base model " + baseDir + " has no <|endoftext|> token");
-            }
+            requireEndOfText(eot, baseDir);
             PromptCompletionTemplate t = new PromptCompletionTemplate(bpe, eot);
-            train = TrainingData.promptCompletion(job.trainPart(), t, ctxLen + 1);
-            eval = job.evalPart().map(p -> TrainingData.promptCompletion(p, t, ctxLen + 1)).orElse(List.of());
+            List<ChatTemplate.Example> train = TrainingData.promptCompletion(job.trainPart(), t, ctxLen + 1);
+            List<ChatTemplate.Example> eval = job.evalPart().map(p -> TrainingData.promptCompletion(p, t, ctxLen + 1))
+                    .orElse(List.of());
+            task = languageModel(model, train, eval, hp);
+        } else if (type.equals(BaseType.BASE_TYPE_RERANK)) {
+            requireEndOfText(eot, baseDir);
+            head = TaskHead.rerank(model.config().channels(), Math.min(TaskInputs.RERANK_MAX_TOKENS, ctxLen), eot, hp.seedValue());
+            int max = head.maxTokens();
+            List<RerankTask.Query> train = RerankTask.read(job.trainPart(), bpe, max);
+            List<RerankTask.Query> eval = job.evalPart().map(p -> RerankTask.read(p, tok, max)).orElse(List.of());
+            ctx.event("rerank: " + train.size() + " train queries, " + eval.size() + " eval queries; groups of "
+                    + RerankTask.GROUP_SIZE + " passages; inputs of at most " + max + " tokens");
+            task = new RerankTask(model, head, train, eval, hp.seedValue());
+        } else if (type.equals(BaseType.BASE_TYPE_CLASSIFICATION)) {
+            requireEndOfText(eot, baseDir);
+            List<String> labels = ClassifyTask.labels(job.trainPart(), job.evalPart().orElse(null));
+            boolean multi = ClassifyTask.multiLabel(job.trainPart());
+            head = TaskHead.classify(model.config().channels(), labels, multi, Math.min(TaskInputs.CLASSIFY_MAX_TOKENS, ctxLen),
+                    eot, hp.seedValue());
+            TaskHead h = head;
+            List<ClassifyTask.Item> train = ClassifyTask.read(job.trainPart(), bpe, h);
+            List<ClassifyTask.Item> eval = job.evalPart().map(p -> ClassifyTask.read(p, tok, h)).orElse(List.of());
+            ctx.event("classify (" + (multi ? "multi-label" : "single-label") + "): " + train.size() + " train, "
+                    + eval.size() + " eval examples, " + labels.size() + " labels; inputs of at most " + h.maxTokens() + " tokens");
+            task = new ClassifyTask(model, head, train, eval);
         } else {
-            throw new BadRequestException(type + " training is not available in this version yet");
+            throw new BadRequestException(type + " training is not available in this version");
         }
-        if (train.isEmpty()) {
+        if (task.size() == 0) {
             throw new BadRequestException("the train part has no trainable examples");
         }
         boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
@@ -105,7 +130,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
         if (lora) {
             adapter = new LoraAdapter(model.config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue());
         }
-        ctx.event("training " + train.size() + " examples (" + eval.size() + " eval) on " + baseDir.getFileName()
+        ctx.event("training " + task.size() + " examples on " + baseDir.getFileName()
                 + (lora ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning"));
         Outcome out;
         try (dev.finetune.metrics.TensorBoardWriter tb = new dev.finetune.metrics.TensorBoardWriter(
@@ -141,7 +166,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                     return ctx.status();
                 }
             };
-            out = fit(model, adapter, rows[0], rows[1], train, eval, hp, job.modelDir(), withTb);
+            out = fit(model, adapter, rows[0], rows[1], task, hp, job.modelDir(), withTb);
         }
         if (ctx.cancelled()) {
             return out;
@@ -150,7 +175,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             adapter.save(job.modelDir().resolve("adapter.safetensors"), hp.alpha());
             Files.writeString(job.modelDir().resolve("adapter_config.json"), "{\n  \"peft_type\": \"LORA\",\n  \"r\": "
                     + hp.rank() + ",\n  \"lora_alpha\": " + hp.alpha() + ",\n  \"target_modules\": \"" + adapter.targets()
-                    + "\",\n  \"base_model_name_or_path\": \"" + baseDir.toString().replace("\\", "/") + "\"\n}\n");
+                    + "\",\n" + (head != null ? "  \"modules_to_save\": [\"head\"],\n" : "") + "  \"base_model_name_or_path\": \"" + baseDir.toString().replace("\\", "/") + "\"\n}\n");
             if (rows[0] >= 0) {
                 int C = model.config().channels();
                 int off = model.tensor("wte.weight").offset() + rows[0] * C;
@@ -165,14 +190,30 @@ public final class LocalTrainingBackend implements TrainingBackend {
         deleteTree(tmp);
         GPT2Checkpoint.save(model, tmp);
         BpeFiles.save(bpe, tmp);
-        for (String f : List.of(GPT2Checkpoint.CONFIG_FILE, GPT2Checkpoint.WEIGHTS_FILE, BpeFiles.TOKENIZER_JSON,
-                BpeFiles.ENCODER_JSON, BpeFiles.VOCAB_BPE)) {
+        List<String> files = new java.util.ArrayList<>(List.of(GPT2Checkpoint.CONFIG_FILE, GPT2Checkpoint.WEIGHTS_FILE,
+                BpeFiles.TOKENIZER_JSON, BpeFiles.ENCODER_JSON, BpeFiles.VOCAB_BPE));
+        if (head != null) {
+            head.save(tmp);
+            files.add(TaskHead.FILE);
+        }
+        for (String f : files) {
             Files.move(tmp.resolve(f), job.modelDir().resolve(f), StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         }
         deleteTree(tmp);
         ctx.event("saved the fine-tuned model");
         return out;
+    }
+
+    private static Task languageModel(GPT2 model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval,
+                                      Hyperparameters hp) {
+        return new LanguageModelTask(model, train, eval, hp.batchSize());
+    }
+
+    private static void requireEndOfText(int eot, Path baseDir) {
+        if (eot < 0) {
+            throw new BadRequestException("base model " + baseDir + " has no <|endoftext|> token");
+        }
     }
 
     private static Path resolveBase(Job job, Context ctx) {

@@ -1,0 +1,201 @@
+package dev.finetune.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.finetune.FinetuneException;
+import dev.finetune.heads.HeadPass;
+import dev.finetune.heads.Losses;
+import dev.finetune.heads.Scoring;
+import dev.finetune.heads.TaskHead;
+import dev.finetune.heads.TaskInputs;
+import dev.finetune.metrics.ClassificationMetrics;
+import dev.finetune.model.GPT2;
+import dev.finetune.optim.AdamW;
+import dev.finetune.tokenizer.Tokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Classify fine-tuning: {@link TaskInputs#classify} inputs, a head with one output per label on the last
+ * position. Single-label: softmax cross-entropy; multi-label: a sigmoid per label with binary
+ * cross-entropy (mean over labels). The batch's mean loss; micro-batches sized to the activation
+ * budget. Evaluation: {@code loss}, {@code accuracy} (exact match; the Hamming score for multi-label,
+ * where a label is predicted at sigmoid ≥ 0.5), and macro {@code precision}, {@code recall}, {@code f1}.
+ */
+final class ClassifyTask implements Task {
+    /** Eval examples taken from the train part when the dataset has no eval part. */
+    static final int EVAL_FROM_TRAIN = 256;
+
+    /** One example: its input tokens and its label indices. */
+    record Item(int[] tokens, Set<Integer> labels) {
+    }
+
+    private final GPT2 model;
+    private final TaskHead head;
+    private final HeadPass pass;
+    private final List<Item> train;
+    private final List<Item> eval;
+
+    ClassifyTask(GPT2 model, TaskHead head, List<Item> train, List<Item> eval) {
+        this.model = model;
+        this.head = head;
+        this.pass = new HeadPass(model, head.linear());
+        this.train = train;
+        this.eval = eval.isEmpty() ? train.subList(0, Math.min(train.size(), EVAL_FROM_TRAIN)) : eval;
+    }
+
+    /** The labels of the normalized parts, sorted (the head's output order). */
+    static List<String> labels(Path train, Path eval) {
+        Set<String> out = new TreeSet<>();
+        for (Path p : eval == null ? List.of(train) : List.of(train, eval)) {
+            TrainingData.forEachRecord(p, (n, line) -> labelsOf(n, p, line).forEach(out::add));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Whether the part's labels are lists (multi-label). */
+    static boolean multiLabel(Path train) {
+        boolean[] multi = {false};
+        TrainingData.forEachRecord(train, (n, line) -> multi[0] |= n.path("label").isArray());
+        return multi[0];
+    }
+
+    private static List<String> labelsOf(JsonNode n, Path part, long line) {
+        JsonNode l = n.get("label");
+        if (n.get("text") == null || l == null) {
+            throw new FinetuneException(part + " line " + line + ": expected \"text\" and \"label\"");
+        }
+        List<String> out = new ArrayList<>();
+        if (l.isArray()) {
+            l.forEach(x -> out.add(x.asText()));
+        } else {
+            out.add(l.asText());
+        }
+        return out;
+    }
+
+    static List<Item> read(Path part, Tokenizer tokenizer, TaskHead head) {
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < head.labels().size(); i++) {
+            index.put(head.labels().get(i), i);
+        }
+        List<Item> out = new ArrayList<>();
+        TrainingData.forEachRecord(part, (n, line) -> {
+            Set<Integer> ls = new LinkedHashSet<>();
+            for (String l : labelsOf(n, part, line)) {
+                ls.add(index.get(l));
+            }
+            out.add(new Item(TaskInputs.classify(tokenizer.encode(n.get("text").asText()), head.maxTokens(), head.endToken()), ls));
+        });
+        return out;
+    }
+
+    @Override
+    public int size() {
+        return train.size();
+    }
+
+    @Override
+    public List<AdamW.Slice> extraSlices() {
+        return List.of(new AdamW.Slice("head", head.linear().parameters(), head.linear().gradients(), 0,
+                head.linear().parameters().length, false));
+    }
+
+    @Override
+    public void zeroExtraGrads() {
+        head.linear().zeroGrad();
+    }
+
+    private double loss(float[] out, int row, Item item, float[] dOut, double weight) {
+        int K = head.labels().size();
+        if (head.multiLabel()) {
+            boolean[] t = new boolean[K];
+            item.labels().forEach(k -> t[k] = true);
+            return Losses.sigmoidBinaryCrossEntropy(out, row * K, K, t, dOut, weight);
+        }
+        return Losses.softmaxCrossEntropy(out, row * K, K, item.labels().iterator().next(), dOut, weight);
+    }
+
+    @Override
+    public Step trainBatch(int[] order, int b0, int B, int epoch) {
+        int n = Math.min(B, order.length - b0);
+        double weight = 1.0 / n;
+        double loss = 0;
+        long tokens = 0;
+        int i0 = 0;
+        while (i0 < n) {
+            int i1 = i0;
+            int T = 1;
+            while (i1 < n) {
+                int t = Math.max(T, train.get(order[b0 + i1]).tokens().length);
+                if (i1 > i0 && i1 - i0 + 1 > Scoring.rowsFor(model, t)) {
+                    break;
+                }
+                T = t;
+                i1++;
+            }
+            List<int[]> seqs = new ArrayList<>(i1 - i0);
+            for (int i = i0; i < i1; i++) {
+                seqs.add(train.get(order[b0 + i]).tokens());
+            }
+            float[] out = pass.forward(seqs);
+            float[] dOut = new float[out.length];
+            for (int i = i0; i < i1; i++) {
+                loss += loss(out, i - i0, train.get(order[b0 + i]), dOut, weight);
+            }
+            pass.backward(dOut);
+            tokens += pass.tokens();
+            i0 = i1;
+        }
+        return new Step(loss, tokens);
+    }
+
+    @Override
+    public Map<String, Double> evaluate() {
+        List<int[]> seqs = new ArrayList<>(eval.size());
+        eval.forEach(e -> seqs.add(e.tokens()));
+        float[] out = Scoring.outputs(model, head.linear(), seqs);
+        int K = head.labels().size();
+        float[] scratch = new float[out.length];
+        double loss = 0;
+        List<Set<String>> truth = new ArrayList<>();
+        List<Set<String>> predicted = new ArrayList<>();
+        for (int i = 0; i < eval.size(); i++) {
+            Item e = eval.get(i);
+            loss += loss(out, i, e, scratch, 1.0);
+            Set<String> t = new LinkedHashSet<>();
+            e.labels().forEach(k -> t.add(head.labels().get(k)));
+            truth.add(t);
+            Set<String> p = new LinkedHashSet<>();
+            if (head.multiLabel()) {
+                for (int k = 0; k < K; k++) {
+                    if (out[i * K + k] >= 0) { // sigmoid >= 0.5
+                        p.add(head.labels().get(k));
+                    }
+                }
+            } else {
+                int best = 0;
+                for (int k = 1; k < K; k++) {
+                    if (out[i * K + k] > out[i * K + best]) {
+                        best = k;
+                    }
+                }
+                p.add(head.labels().get(best));
+            }
+            predicted.add(p);
+        }
+        ClassificationMetrics.Scores s = ClassificationMetrics.of(truth, predicted, new LinkedHashSet<>(head.labels()));
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("loss", eval.isEmpty() ? 0.0 : loss / eval.size());
+        m.put("accuracy", s.accuracy());
+        m.put("precision", s.precision());
+        m.put("recall", s.recall());
+        m.put("f1", s.f1());
+        return m;
+    }
+}

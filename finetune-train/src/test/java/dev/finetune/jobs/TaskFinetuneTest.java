@@ -1,0 +1,132 @@
+package dev.finetune.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.finetune.BadRequestException;
+import dev.finetune.ClientV2;
+import dev.finetune.classify.Classification;
+import dev.finetune.classify.ClassifyRequest;
+import dev.finetune.classify.ClassifyResponse;
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.DatasetsCreateRequest;
+import dev.finetune.finetuning.BaseModel;
+import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.finetuning.Settings;
+import dev.finetune.finetuning.Status;
+import dev.finetune.finetuning.Strategy;
+import dev.finetune.heads.TaskHead;
+import dev.finetune.model.GPT2;
+import dev.finetune.model.GPT2Checkpoint;
+import dev.finetune.model.GPT2Config;
+import dev.finetune.rerank.RerankRequest;
+import dev.finetune.rerank.RerankResponse;
+import dev.finetune.tokenizer.BpeFiles;
+import dev.finetune.tokenizer.BpeTrainer;
+import dev.finetune.tokenizer.ByteLevelBpe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Rerank and classify fine-tunes end to end on a tiny base with datasets made here: the documented
+ * metrics before and after, the head saved beside the weights, the endpoints' answers.
+ */
+public class TaskFinetuneTest {
+    static final String[] WORDS = {"apple", "river", "stone", "cloud", "tiger", "piano", "lemon", "candle"};
+
+    static Path tinyBase(Path dir) {
+        StringBuilder corpus = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            for (String w : WORDS) {
+                corpus.append("where is the ").append(w).append("? the ").append(w).append(" is here. ")
+                        .append("i love this ").append(w).append(". i hate this ").append(w).append(". red blue green ");
+            }
+        }
+        ByteLevelBpe bpe = BpeTrainer.train(corpus.toString(), 300, List.of("<|endoftext|>"));
+        GPT2 m = GPT2.randomInit(GPT2Config.of(bpe.vocabSize(), 64, 48, 2, 2), 7, 0.05f);
+        Path f = dir.resolve("tiny-base");
+        GPT2Checkpoint.save(m, f);
+        BpeFiles.save(bpe, f);
+        return f;
+    }
+
+    /** 300 queries "where is the W? (i)": relevant "the W is here.", hard negatives about other words. */
+    static Path rerankFile(Path dir) throws IOException {
+        Random r = new Random(3);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            String w = WORDS[i % WORDS.length];
+            List<String> negs = new ArrayList<>();
+            while (negs.size() < 3) {
+                String o = WORDS[r.nextInt(WORDS.length)];
+                if (!o.equals(w) && !negs.contains("the " + o + " is here.")) {
+                    negs.add("the " + o + " is here.");
+                }
+            }
+            lines.add("{\"query\":\"where is the " + w + "? (" + i + ")\",\"relevant_passages\":[\"the " + w
+                    + " is here.\"],\"hard_negatives\":[\"" + String.join("\",\"", negs) + "\"]}");
+        }
+        Path f = dir.resolve("rerank.jsonl");
+        Files.write(f, lines);
+        return f;
+    }
+
+    static Dataset upload(ClientV2 co, Path file, DatasetType type) {
+        return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(type.toString())
+                .type(type).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+    }
+
+    static FinetunedModel train(ClientV2 co, Path base, BaseType type, Dataset d, Hyperparameters hp) {
+        FinetunedModel req = FinetunedModel.builder().name(type.toString().toLowerCase()).settings(Settings.builder()
+                .baseModel(BaseModel.of(type, base.toString())).datasetId(d.id()).hyperparameters(hp).build()).build();
+        FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(300), Duration.ofMillis(50));
+        assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+        return done;
+    }
+
+    @Test
+    void aRerankFineTuneLearnsToRankAndAnswersRerank(@TempDir Path dir) throws IOException {
+        Path base = tinyBase(dir);
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = upload(co, rerankFile(dir), DatasetType.RERANKER_FINETUNE_INPUT);
+            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_RERANK, d, Hyperparameters.builder()
+                    .strategy(Strategy.STRATEGY_FULL).trainEpochs(10).trainBatchSize(16).learningRate(0.003)
+                    .earlyStoppingPatience(0).build());
+            Map<String, Double> m = done.metrics().orElseThrow();
+            System.out.println("rerank " + m);
+            for (String k : List.of("accuracy@1", "accuracy@3", "mrr@10", "ndcg@10", "loss")) {
+                assertTrue(m.containsKey(k) && m.containsKey("baseline_" + k), k + " in " + m);
+            }
+            assertTrue(m.get("mrr@10") > m.get("baseline_mrr@10") + 0.2, m.toString());
+            String id = done.id().orElseThrow();
+            assertTrue(Files.isRegularFile(co.workspace().modelsDir().resolve(id).resolve(TaskHead.FILE)));
+            RerankResponse r = co.rerank(RerankRequest.builder().model(id + "-ft").query("where is the piano?")
+                    .documents(List.of("the tiger is here.", "the lemon is here.", "the piano is here.", "the stone is here."))
+                    .topN(3).build());
+            assertEquals(3, r.results().size());
+            assertEquals(2, r.results().get(0).index(), r.toString());
+            for (int i = 0; i < r.results().size(); i++) {
+                double s = r.results().get(i).relevanceScore();
+                assertTrue(s >= 0 && s <= 1, r.toString());
+                if (i > 0) {
+                    assertTrue(s <= r.results().get(i - 1).relevanceScore(), r.toString());
+                }
+            }
+            assertThrows(BadRequestException.class, () -> co.classify(ClassifyRequest.of(id + "-ft", List.of("x"))));
+        }
+    }
+}
