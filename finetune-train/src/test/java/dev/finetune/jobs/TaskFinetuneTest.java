@@ -129,4 +129,107 @@ public class TaskFinetuneTest {
             assertThrows(BadRequestException.class, () -> co.classify(ClassifyRequest.of(id + "-ft", List.of("x"))));
         }
     }
+
+    /** Single-label: "i love this W." positive, "i hate this W." negative, "W red blue." other. */
+    static Path singleLabelFile(Path dir) throws IOException {
+        List<String> lines = new ArrayList<>();
+        String[][] kinds = {{"i love this %s. (%d)", "positive"}, {"i hate this %s. (%d)", "negative"}, {"%s red blue. (%d)", "other"}};
+        for (int i = 0; i < 120; i++) {
+            String[] k = kinds[i % 3];
+            lines.add("{\"text\":\"" + String.format(k[0], WORDS[(i / 3) % WORDS.length], i) + "\",\"label\":\"" + k[1] + "\"}");
+        }
+        Path f = dir.resolve("single.jsonl");
+        Files.write(f, lines);
+        return f;
+    }
+
+    /** Multi-label: the colour words a text holds are its labels. */
+    static Path multiLabelFile(Path dir) throws IOException {
+        Random r = new Random(4);
+        String[] colours = {"red", "blue", "green"};
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            List<String> words = new ArrayList<>(List.of(WORDS[r.nextInt(WORDS.length)], WORDS[r.nextInt(WORDS.length)]));
+            List<String> labels = new ArrayList<>();
+            for (String c : colours) {
+                if (r.nextBoolean()) {
+                    labels.add(c);
+                    words.add(r.nextInt(words.size() + 1), c);
+                }
+            }
+            if (labels.isEmpty()) {
+                labels.add("blue");
+                words.add("blue");
+            }
+            lines.add("{\"text\":\"" + String.join(" ", words) + " (" + i + ")\",\"label\":[\"" + String.join("\",\"", labels) + "\"]}");
+        }
+        Path f = dir.resolve("multi.jsonl");
+        Files.write(f, lines);
+        return f;
+    }
+
+    @Test
+    void aSingleLabelClassifyFineTuneUnderLoraTrainsItsHeadAndAnswersClassify(@TempDir Path dir) throws IOException {
+        Path base = tinyBase(dir);
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = upload(co, singleLabelFile(dir), DatasetType.SINGLE_LABEL_CLASSIFICATION_FINETUNE_INPUT);
+            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CLASSIFICATION, d, Hyperparameters.builder()
+                    .trainEpochs(10).trainBatchSize(8).learningRate(0.01).earlyStoppingPatience(0).build());
+            Map<String, Double> m = done.metrics().orElseThrow();
+            System.out.println("single-label " + m);
+            for (String k : List.of("accuracy", "precision", "recall", "f1", "loss")) {
+                assertTrue(m.containsKey(k) && m.containsKey("baseline_" + k), k + " in " + m);
+            }
+            assertTrue(m.get("accuracy") >= 0.9 && m.get("accuracy") > m.get("baseline_accuracy") + 0.3, m.toString());
+            assertTrue(m.get("f1") >= 0.9, m.toString());
+            String id = done.id().orElseThrow();
+            Path modelDir = co.workspace().modelsDir().resolve(id);
+            // LoRA: the adapter and the head are saved; the head is not the untrained one
+            assertTrue(Files.isRegularFile(modelDir.resolve("adapter.safetensors")));
+            assertTrue(Files.readString(modelDir.resolve("adapter_config.json")).contains("\"modules_to_save\": [\"head\"]"));
+            TaskHead saved = TaskHead.load(modelDir).orElseThrow();
+            TaskHead untrained = TaskHead.classify(48, saved.labels(), false, saved.maxTokens(), saved.endToken(), 0);
+            assertEquals(List.of("negative", "other", "positive"), saved.labels());
+            assertFalse(java.util.Arrays.equals(untrained.linear().parameters(), saved.linear().parameters()));
+
+            ClassifyResponse r = co.classify(ClassifyRequest.of(id + "-ft", List.of("i love this lemon.", "i hate this tiger.",
+                    "cloud red blue.")));
+            assertEquals(3, r.classifications().size());
+            assertEquals(List.of("positive", "negative", "other"),
+                    r.classifications().stream().map(c -> c.prediction().orElseThrow()).toList(), r.toString());
+            for (Classification c : r.classifications()) {
+                assertEquals("single-label", c.classificationType());
+                double sum = c.labels().values().stream().mapToDouble(Classification.LabelConfidence::confidence).sum();
+                assertEquals(1.0, sum, 1e-9);
+                assertEquals(c.confidence().orElseThrow(), c.labels().get(c.prediction().orElseThrow()).confidence());
+                assertEquals(List.of(c.prediction().orElseThrow()), c.predictions());
+            }
+            assertThrows(BadRequestException.class, () -> co.rerank(RerankRequest.builder().model(id + "-ft").query("q")
+                    .documents(List.of("d")).build()));
+        }
+    }
+
+    @Test
+    void aMultiLabelClassifyFineTunePredictsEveryLabelItSees(@TempDir Path dir) throws IOException {
+        Path base = tinyBase(dir);
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = upload(co, multiLabelFile(dir), DatasetType.MULTI_LABEL_CLASSIFICATION_FINETUNE_INPUT);
+            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CLASSIFICATION, d, Hyperparameters.builder()
+                    .strategy(Strategy.STRATEGY_FULL).trainEpochs(10).trainBatchSize(8).learningRate(0.003)
+                    .earlyStoppingPatience(0).build());
+            Map<String, Double> m = done.metrics().orElseThrow();
+            System.out.println("multi-label " + m);
+            assertTrue(m.get("accuracy") >= 0.8 && m.get("accuracy") > m.get("baseline_accuracy") + 0.2, m.toString());
+            String id = done.id().orElseThrow();
+            ClassifyResponse r = co.classify(ClassifyRequest.of(id + "-ft", List.of("apple red river green", "stone blue")));
+            Classification first = r.classifications().get(0);
+            assertEquals("multi-label", first.classificationType());
+            assertTrue(first.prediction().isEmpty());
+            assertEquals(java.util.Set.of("red", "green"), java.util.Set.copyOf(first.predictions()), r.toString());
+            assertEquals(List.of("blue"), r.classifications().get(1).predictions(), r.toString());
+            for (int i = 0; i < first.predictions().size(); i++) {
+                assertTrue(first.confidences().get(i) >= 0.5);
+            }
+        }
+    }
 }
