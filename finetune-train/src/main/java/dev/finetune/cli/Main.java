@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
                 FinetuneCommand.class,
                 ChatCommand.class,
                 GenerateCommand.class,
+                RerankCommand.class,
+                ClassifyCommand.class,
                 ReferenceCheckCommand.class,
                 BenchCommand.class,
         })

@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 public class TaskFinetuneTest {
     static final String[] WORDS = {"apple", "river", "stone", "cloud", "tiger", "piano", "lemon", "candle"};
 
-    static Path tinyBase(Path dir) {
+    public static Path tinyBase(Path dir) {
         StringBuilder corpus = new StringBuilder();
         for (int i = 0; i < 20; i++) {
             for (String w : WORDS) {
@@ -65,7 +65,7 @@ public class TaskFinetuneTest {
     }
 
     /** 300 queries "where is the W? (i)": relevant "the W is here.", hard negatives about other words. */
-    static Path rerankFile(Path dir) throws IOException {
+    public static Path rerankFile(Path dir) throws IOException {
         Random r = new Random(3);
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -131,7 +131,7 @@ public class TaskFinetuneTest {
     }
 
     /** Single-label: "i love this W." positive, "i hate this W." negative, "W red blue." other. */
-    static Path singleLabelFile(Path dir) throws IOException {
+    public static Path singleLabelFile(Path dir) throws IOException {
         List<String> lines = new ArrayList<>();
         String[][] kinds = {{"i love this %s. (%d)", "positive"}, {"i hate this %s. (%d)", "negative"}, {"%s red blue. (%d)", "other"}};
         for (int i = 0; i < 120; i++) {
@@ -144,7 +144,7 @@ public class TaskFinetuneTest {
     }
 
     /** Multi-label: the colour words a text holds are its labels. */
-    static Path multiLabelFile(Path dir) throws IOException {
+    public static Path multiLabelFile(Path dir) throws IOException {
         Random r = new Random(4);
         String[] colours = {"red", "blue", "green"};
         List<String> lines = new ArrayList<>();
