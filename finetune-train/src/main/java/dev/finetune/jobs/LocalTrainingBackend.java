@@ -348,11 +348,14 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 start = meta[0];
                 opt.restoreStepCount(meta[0]);
                 bad = meta[1];
-                float[] m = r.readFloats("scalars");
-                bestLoss = m[0];
-                String[] keys = r.metadata().getOrDefault("baseline_keys", "").split(",");
-                for (int i = 0; i < keys.length && i + 1 < m.length; i++) {
-                    baseline.put(keys[i], (double) m[i + 1]);
+                // doubles travel as their exact decimal text in the metadata, so a resumed run reports what the
+                // uninterrupted one would
+                Map<String, String> meta2 = r.metadata();
+                bestLoss = Double.parseDouble(meta2.get("best_loss"));
+                String[] keys = meta2.getOrDefault("baseline_keys", "").split(",");
+                String[] values = meta2.getOrDefault("baseline_values", "").split(",");
+                for (int i = 0; i < keys.length && i < values.length && !keys[i].isEmpty(); i++) {
+                    baseline.put(keys[i], Double.parseDouble(values[i]));
                 }
                 if (r.find("best").isPresent()) {
                     best = r.readFloats("best");
@@ -474,14 +477,8 @@ public final class LocalTrainingBackend implements TrainingBackend {
         w.addFloats("adam_m", DType.F32, new long[] {opt.firstMoments().length}, opt.firstMoments(), 0);
         w.addFloats("adam_v", DType.F32, new long[] {opt.secondMoments().length}, opt.secondMoments(), 0);
         w.addInts("meta", DType.I32, new long[] {2}, new int[] {step, bad}, 0);
-        float[] scalars = new float[1 + baseline.size()];
-        scalars[0] = (float) bestLoss;
-        int i = 1;
-        for (double v : baseline.values()) {
-            scalars[i++] = (float) v;
-        }
-        w.addFloats("scalars", DType.F32, new long[] {scalars.length}, scalars, 0);
-        w.metadata(Map.of("baseline_keys", String.join(",", baseline.keySet())));
+        w.metadata(Map.of("best_loss", Double.toString(bestLoss), "baseline_keys", String.join(",", baseline.keySet()),
+                "baseline_values", String.join(",", baseline.values().stream().map(d -> Double.toString(d)).toList())));
         if (best != null) {
             w.addFloats("best", DType.F32, new long[] {best.length}, best, 0);
         }

@@ -87,7 +87,7 @@ public class LocalTrainingTest {
     }
 
     /** A stand-in context that cancels after a number of steps (a crash between checkpoints, then a restart). */
-    static final class StopAfter implements TrainingBackend.Context {
+    static class StopAfter implements TrainingBackend.Context {
         final int stopAt;
         int steps;
 

@@ -24,6 +24,7 @@ import dev.finetune.heads.TaskHead;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.model.GPT2Config;
+import dev.finetune.spi.TrainingBackend;
 import dev.finetune.rerank.RerankRequest;
 import dev.finetune.rerank.RerankResponse;
 import dev.finetune.tokenizer.BpeFiles;
@@ -231,5 +232,62 @@ public class TaskFinetuneTest {
                 assertTrue(first.confidences().get(i) >= 0.5);
             }
         }
+    }
+
+    private static RerankTask rerankTask(GPT2 model, ByteLevelBpe bpe, Path file, long seed) {
+        TaskHead head = TaskHead.rerank(model.config().channels(), 64, bpe.specialTokenId("<|endoftext|>"), seed);
+        List<RerankTask.Query> q = RerankTask.read(file, bpe, 64);
+        return new RerankTask(model, head, q.subList(0, 240), q.subList(280, 300), seed);
+    }
+
+    @Test
+    void aRerankRunUnderLoraResumesBitForBitHeadIncluded(@TempDir Path dir) throws IOException {
+        Path base = tinyBase(dir);
+        Path file = rerankFile(dir);
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        Hyperparameters hp = Hyperparameters.builder().trainEpochs(2).trainBatchSize(8).learningRate(0.02).loraRank(2)
+                .earlyStoppingPatience(0).seed(5).build();
+        GPT2 m1 = GPT2Checkpoint.load(base);
+        dev.finetune.lora.LoraAdapter l1 = new dev.finetune.lora.LoraAdapter(m1.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
+        RerankTask t1 = rerankTask(m1, bpe, file, 5);
+        float[] headBefore = t1.extraSlices().get(0).values().clone();
+        TrainingBackend.Outcome o1 = LocalTrainingBackend.fit(m1, l1, -1, -1, t1, hp, Files.createDirectories(dir.resolve("a")),
+                new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        assertTrue(o1.metrics().get("mrr@10") > o1.metrics().get("baseline_mrr@10") + 0.2, o1.metrics().toString());
+        assertFalse(java.util.Arrays.equals(headBefore, t1.extraSlices().get(0).values()), "the head must train under LoRA");
+        assertEquals(60.0, o1.metrics().get("steps"));
+
+        Path b = Files.createDirectories(dir.resolve("b"));
+        GPT2 m2 = GPT2Checkpoint.load(base);
+        dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
+        LocalTrainingBackend.fit(m2, l2, -1, -1, rerankTask(m2, bpe, file, 5), hp, b, new LocalTrainingTest.StopAfter(20));
+        GPT2 m3 = GPT2Checkpoint.load(base);
+        dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
+        RerankTask t3 = rerankTask(m3, bpe, file, 5);
+        TrainingBackend.Outcome o3 = LocalTrainingBackend.fit(m3, l3, -1, -1, t3, hp, b, new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(l1.parameters(), l3.parameters());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(t1.extraSlices().get(0).values(), t3.extraSlices().get(0).values());
+        assertEquals(o1.metrics(), o3.metrics());
+    }
+
+    @Test
+    void earlyStoppingEndsARerankRunThatStopsImproving(@TempDir Path dir) throws IOException {
+        Path base = tinyBase(dir);
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        // a learning rate too small to move the eval loss by the threshold: stops after `patience` evaluations
+        Hyperparameters hp = Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(10).trainBatchSize(8)
+                .learningRate(0.00005).earlyStoppingThreshold(0.1).earlyStoppingPatience(2).seed(1).build();
+        GPT2 m = GPT2Checkpoint.load(base);
+        List<String> events = new ArrayList<>();
+        LocalTrainingTest.StopAfter ctx = new LocalTrainingTest.StopAfter(Integer.MAX_VALUE) {
+            @Override
+            public void event(String message) {
+                events.add(message);
+            }
+        };
+        TrainingBackend.Outcome o = LocalTrainingBackend.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
+                Files.createDirectories(dir.resolve("a")), ctx);
+        assertTrue(o.metrics().get("steps") < 300, o.metrics().toString());
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("early stopping") && e.contains("eval loss")), events.toString());
     }
 }
