@@ -22,7 +22,7 @@ public final class TaskInputs {
         if (maxTokens < 3) {
             throw new IllegalArgumentException("a rerank input needs at least 3 tokens, limit " + maxTokens);
         }
-        int q = Math.min(query.length, maxTokens - 3);
+        int q = Math.min(query.length, maxTokens - 2 - (passage.length > 0 ? 1 : 0));
         int p = Math.min(passage.length, maxTokens - 2 - q);
         int[] out = new int[q + p + 2];
         System.arraycopy(query, 0, out, 0, q);
