@@ -256,7 +256,21 @@ public final class FinetuningClient {
     // the runner
 
     private void submit(String id) {
-        runner.submit(() -> run(id));
+        runner.execute(() -> {
+            try {
+                run(id);
+            } catch (Throwable e) {
+                // run() records failures itself; this is the failure of recording one (e.g. out of memory while
+                // writing the status): never leave a job silently "training" with nobody working on it
+                LOG.error("fine-tuned model {}: the job runner failed", id, e);
+                try {
+                    String reason = "the job runner failed: " + (e.getMessage() == null ? e.toString() : e.getMessage());
+                    transition(id, Status.STATUS_FAILED, Optional.of(reason), Optional.empty(), "failed: " + reason);
+                } catch (Throwable again) {
+                    LOG.error("fine-tuned model {}: cannot record the failure either", id, again);
+                }
+            }
+        });
     }
 
     private void run(String id) {
@@ -307,6 +321,10 @@ public final class FinetuningClient {
                 return;
             }
             String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (e instanceof OutOfMemoryError) {
+                reason = "out of memory (" + reason + "): lower train_batch_size, or give the JVM more heap (-Xmx; "
+                        + "FINETUNE_JAVA_OPTS for the command line)";
+            }
             LOG.warn("fine-tuned model {} failed: {}", id, reason, e);
             transition(id, Status.STATUS_FAILED, Optional.of(reason), Optional.empty(), "failed: " + reason);
         }

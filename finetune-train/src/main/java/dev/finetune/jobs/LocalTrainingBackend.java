@@ -417,7 +417,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             ctx.progress(step + 1, total, String.format("loss %.3f", loss));
             if (evalNow) {
                 checkpoint(ckpt, weights.snapshot(), opt, step + 1, bad, bestLoss, baseline, best);
-                if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience()) {
+                if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience() && step + 1 < total) {
                     ctx.event("early stopping at step " + (step + 1) + ": the eval " + baseline.keySet().iterator().next()
                             + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
                     break;

@@ -1,13 +1,16 @@
 package dev.finetune.model;
 
 /**
- * Every buffer one forward and backward pass needs, for at most {@code maxB × maxT} tokens, allocated
+ * Every buffer one forward and backward pass needs, for at most {@code capBT} tokens (B·T) and
+ * {@code capBTT} attention weights per head (B·T·T), allocated
  * once. A pass with smaller (B, T) packs its rows from index 0 of the same arrays. Per-layer arrays hold
  * what the backward pass reads again; the {@code d*} arrays are backward scratch shared by all layers.
  */
 final class Activations {
-    final int maxB;
-    final int maxT;
+    /** Tokens (B·T) the buffers hold. */
+    final int capBT;
+    /** B·T·T (attention weights per head) the buffers hold. */
+    final long capBTT;
 
     final int[] tokens;          // (B,T)
     final int[] targets;         // (B,T)
@@ -40,13 +43,14 @@ final class Activations {
     final float[] dFch;          // (B,T,4C)
     final float[] dAtt;          // (B·NH·T) attention backward scratch
 
-    Activations(GPT2Config cfg, int maxB, int maxT) {
-        this.maxB = maxB;
-        this.maxT = maxT;
+    /** Buffers for any pass whose B·T ≤ capBT and B·T·T ≤ capBTT (capacity by size, not by shape). */
+    Activations(GPT2Config cfg, int capBT, long capBTT) {
+        this.capBT = capBT;
+        this.capBTT = capBTT;
         int L = cfg.layers();
         int C = cfg.channels();
         int NH = cfg.heads();
-        int BT = Math.multiplyExact(maxB, maxT);
+        int BT = capBT;
         int BTC = Math.multiplyExact(BT, C);
         tokens = new int[BT];
         targets = new int[BT];
@@ -56,7 +60,7 @@ final class Activations {
         ln1Rstd = new float[L][BT];
         qkv = new float[L][Math.multiplyExact(3, BTC)];
         atty = new float[L][BTC];
-        att = new float[L][Math.multiplyExact(Math.multiplyExact(maxB * NH, maxT), maxT)];
+        att = new float[L][Math.toIntExact(Math.multiplyExact(capBTT, (long) NH))];
         residual2 = new float[L][BTC];
         ln2 = new float[L][BTC];
         ln2Mean = new float[L][BT];
@@ -79,6 +83,10 @@ final class Activations {
     }
 
     /** Floats held, for memory estimates: about L·(16·C + NH·T)·B·T + B·T·(V + 13·C). */
+    boolean fits(int B, int T) {
+        return (long) B * T <= capBT && (long) B * T * T <= capBTT;
+    }
+
     static long floats(GPT2Config cfg, int B, int T) {
         long bt = (long) B * T;
         long c = cfg.channels();

@@ -362,7 +362,7 @@ public final class GPT2 {
             System.arraycopy(targets, 0, a.targets, 0, BT);
         }
         if (a.logits == null) {
-            a.logits = new float[Math.multiplyExact(a.maxB * a.maxT, V)];
+            a.logits = new float[Math.multiplyExact(a.capBT, V)];
         }
         // logits (BT,V) = lnf (BT,C) · wteᵀ, the head tied to the token embedding
         gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, wte, C, a.logits, 0, V, false);
@@ -662,12 +662,19 @@ public final class GPT2 {
         return 4 * Activations.floats(config, B, T);
     }
 
+    /** The activation buffers (tests look at their capacity). */
+    Activations activations() {
+        return acts;
+    }
+
     private void ensureActivations(int B, int T) {
-        if (acts == null || B > acts.maxB || T > acts.maxT) {
-            int nb = acts == null ? B : Math.max(B, acts.maxB);
-            int nt = acts == null ? T : Math.max(T, acts.maxT);
+        if (acts == null || !acts.fits(B, T)) {
+            // capacity by size, not by shape: a pass of many short rows after one of few long rows must not
+            // allocate for many long rows
+            int bt = Math.max(Math.multiplyExact(B, T), acts == null ? 0 : acts.capBT);
+            long btt = Math.max((long) B * T * T, acts == null ? 0 : acts.capBTT);
             acts = null; // let the old buffers go before the new ones are allocated
-            acts = new Activations(config, nb, nt);
+            acts = new Activations(config, bt, btt);
         }
     }
 
