@@ -296,7 +296,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
     /**
      * The training loop shared by every task: seeded order per epoch, warm-up + linear decay, clipping,
      * AdamW, evaluation before the first step / every tenth / at the end, early stopping on the task's
-     * first metric, checkpoints after each evaluation and resume from them. Under LoRA the base is frozen
+     * watched metric ({@link Task#watch}), checkpoints after each evaluation and resume from them. Under LoRA the base is frozen
      * and only the adapter, the rows {@code [rowFrom, rowTo)} of wte and the task's own tensors train.
      */
     static Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
@@ -365,10 +365,11 @@ public final class LocalTrainingBackend implements TrainingBackend {
         } else {
             baseline.putAll(task.evaluate());
             ctx.stepMetrics(0, prefixed(baseline));
-            bestLoss = first(baseline);
+            bestLoss = task.watch(baseline).cost(baseline);
             best = weights.snapshot();
         }
-        long t0 = System.nanoTime();
+        Task.Watch watch = task.watch(baseline);
+        long trainNanos = 0;
         long tokensSeen = 0;
         int step = start;
         for (; step < total; step++) {
@@ -383,6 +384,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 adapter.zeroGrad();
             }
             task.zeroExtraGrads();
+            long t0 = System.nanoTime();
             Task.Step result = task.trainBatch(order, b0, B, epoch);
             float loss = (float) result.loss();
             tokensSeen += result.tokens();
@@ -396,7 +398,8 @@ public final class LocalTrainingBackend implements TrainingBackend {
             }
             float rate = (float) (step < warmup ? lr * (step + 1) / warmup : lr * Math.max(0.0, (double) (total - step) / (total - warmup + 1)));
             opt.step(rate);
-            double secs = (System.nanoTime() - t0) / 1e9;
+            trainNanos += System.nanoTime() - t0;
+            double secs = trainNanos / 1e9;
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("train_loss", (double) loss);
             m.put("learning_rate", (double) rate);
@@ -405,8 +408,8 @@ public final class LocalTrainingBackend implements TrainingBackend {
             if (evalNow) {
                 Map<String, Double> now = task.evaluate();
                 m.putAll(prefixed(now));
-                if (first(now) < bestLoss - hp.stoppingThreshold()) {
-                    bestLoss = first(now);
+                if (watch.cost(now) < bestLoss - hp.stoppingThreshold()) {
+                    bestLoss = watch.cost(now);
                     best = weights.snapshot();
                     bad = 0;
                 } else {
@@ -418,7 +421,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
             if (evalNow) {
                 checkpoint(ckpt, weights.snapshot(), opt, step + 1, bad, bestLoss, baseline, best);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience() && step + 1 < total) {
-                    ctx.event("early stopping at step " + (step + 1) + ": the eval " + baseline.keySet().iterator().next()
+                    ctx.event("early stopping at step " + (step + 1) + ": the eval " + watch.key()
                             + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
                     break;
                 }
@@ -445,10 +448,6 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Map<String, Double> m = new LinkedHashMap<>();
         metrics.forEach((k, v) -> m.put("eval_" + k, v));
         return m;
-    }
-
-    private static double first(Map<String, Double> metrics) {
-        return metrics.values().iterator().next();
     }
 
     /** The example order of one epoch: a seeded shuffle (Fisher-Yates), the same for a resumed job. */

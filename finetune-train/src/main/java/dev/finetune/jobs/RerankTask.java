@@ -30,7 +30,8 @@ import java.util.SplittableRandom;
  * are never split across micro-batches. Evaluation ranks each eval query's relevant passages and hard
  * negatives, filled up to {@link #EVAL_POOL} candidates with other eval queries' passages, and reports
  * {@code loss} (minus the log of the softmax mass on relevant passages), {@code accuracy@1},
- * {@code accuracy@3}, {@code mrr@10} and {@code ndcg@10} (binary relevance).
+ * {@code accuracy@3}, {@code mrr@10} and {@code ndcg@10} (binary relevance). Early stopping and the
+ * best-weights choice watch {@code mrr@10}.
  */
 final class RerankTask implements Task {
     static final int GROUP_SIZE = Integer.getInteger("finetune.rerankGroupSize", 4);
@@ -225,6 +226,15 @@ final class RerankTask implements Task {
             g0 = g1;
         }
         return new Step(loss, tokens);
+    }
+
+    /**
+     * Ranking quality, not the eval loss: the candidates' scores grow apart while training, which can raise
+     * the loss over the 10-candidate pools while the ranking improves.
+     */
+    @Override
+    public Watch watch(Map<String, Double> metrics) {
+        return new Watch("mrr@10", true);
     }
 
     @Override

@@ -20,11 +20,25 @@ interface Task {
      */
     Step trainBatch(int[] order, int b0, int B, int epoch);
 
-    /**
-     * Metrics on the evaluation data, in a fixed order; the first is a loss (lower is better) that early
-     * stopping and the best-weights choice watch.
-     */
+    /** Metrics on the evaluation data, in a fixed order. */
     Map<String, Double> evaluate();
+
+    /**
+     * The evaluation metric that early stopping and the best-weights choice watch; by default the first
+     * one, lower is better.
+     */
+    default Watch watch(Map<String, Double> metrics) {
+        return new Watch(metrics.keySet().iterator().next(), false);
+    }
+
+    /** A watched metric and its direction. */
+    record Watch(String key, boolean higherIsBetter) {
+        /** The metric as a quantity to minimize. */
+        double cost(Map<String, Double> metrics) {
+            double v = metrics.get(key);
+            return higherIsBetter ? -v : v;
+        }
+    }
 
     /** The task's own trainable tensors (a head), empty for next-token tasks. */
     default List<AdamW.Slice> extraSlices() {

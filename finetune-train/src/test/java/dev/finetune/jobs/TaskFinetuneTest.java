@@ -274,7 +274,7 @@ public class TaskFinetuneTest {
     void earlyStoppingEndsARerankRunThatStopsImproving(@TempDir Path dir) throws IOException {
         Path base = tinyBase(dir);
         ByteLevelBpe bpe = BpeFiles.load(base);
-        // a learning rate too small to move the eval loss by the threshold: stops after `patience` evaluations
+        // a learning rate too small to move MRR@10 by the threshold: stops after `patience` evaluations
         Hyperparameters hp = Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(10).trainBatchSize(8)
                 .learningRate(0.00005).earlyStoppingThreshold(0.1).earlyStoppingPatience(2).seed(1).build();
         GPT2 m = GPT2Checkpoint.load(base);
@@ -288,6 +288,6 @@ public class TaskFinetuneTest {
         TrainingBackend.Outcome o = LocalTrainingBackend.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
                 Files.createDirectories(dir.resolve("a")), ctx);
         assertTrue(o.metrics().get("steps") < 300, o.metrics().toString());
-        assertTrue(events.stream().anyMatch(e -> e.startsWith("early stopping") && e.contains("eval loss")), events.toString());
+        assertTrue(events.stream().anyMatch(e -> e.startsWith("early stopping") && e.contains("eval mrr@10")), events.toString());
     }
 }
