@@ -47,6 +47,11 @@ public final class LinearHead {
         return grads;
     }
 
+    /** The whole head {@code [W | b]} as one optimizer slice (no weight decay). */
+    public dev.finetune.optim.AdamW.Slice slice(String name) {
+        return new dev.finetune.optim.AdamW.Slice(name, params, grads, 0, params.length, false);
+    }
+
     public void zeroGrad() {
         Arrays.fill(grads, 0f);
     }

@@ -122,8 +122,7 @@ final class RerankTask implements Task {
 
     @Override
     public List<AdamW.Slice> extraSlices() {
-        return List.of(new AdamW.Slice("head", head.linear().parameters(), head.linear().gradients(), 0,
-                head.linear().parameters().length, false));
+        return List.of(head.linear().slice("head"));
     }
 
     @Override
