@@ -167,7 +167,7 @@ public final class DatasetsCommand implements Runnable {
         public Integer call() throws Exception {
             try (ClientV2 co = parent.client()) {
                 PrintWriter out = spec.commandLine().getOut();
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(co.datasets().get(id).dataset()));
+                out.println(Json.prettyWriter().writeValueAsString(co.datasets().get(id).dataset()));
                 out.flush();
                 return 0;
             }

@@ -155,10 +155,10 @@ public final class DemoCommand implements Callable<Integer> {
                 if (all.contains("To be, or not to be") || completion.toString().isBlank()) {
                     continue;
                 }
-                ObjectNode o = Json.mapper().createObjectNode();
+                ObjectNode o = Json.object();
                 o.put("prompt", prompt);
                 o.put("completion", completion.toString());
-                w.write(Json.mapper().writeValueAsString(o));
+                w.write(Json.writer().writeValueAsString(o));
                 w.write('\n');
                 n++;
             }

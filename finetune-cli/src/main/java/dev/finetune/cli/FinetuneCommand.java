@@ -46,7 +46,7 @@ public final class FinetuneCommand implements Runnable {
 
     static void printModel(PrintWriter out, FinetunedModel m, boolean json) throws Exception {
         if (json) {
-            out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(m));
+            out.println(Json.prettyWriter().writeValueAsString(m));
             return;
         }
         out.printf("%s  %s  %s  base=%s%s  dataset=%s%n", m.id().orElse("?"), m.status().map(Object::toString).orElse("?"),
@@ -141,7 +141,7 @@ public final class FinetuneCommand implements Runnable {
             try (ClientV2 co = parent.open()) {
                 var r = co.finetuning().listFinetunedModels(1000, java.util.Optional.empty());
                 if (json) {
-                    out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                    out.println(Json.prettyWriter().writeValueAsString(r));
                 } else {
                     for (FinetunedModel m : r.finetunedModels()) {
                         printModel(out, m, false);
@@ -190,7 +190,7 @@ public final class FinetuneCommand implements Runnable {
         void run(ClientV2 co, PrintWriter out) throws Exception {
             var r = co.finetuning().listEvents(id);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
                 return;
             }
             for (Event e : r.events()) {
@@ -205,7 +205,7 @@ public final class FinetuneCommand implements Runnable {
         void run(ClientV2 co, PrintWriter out) throws Exception {
             var r = co.finetuning().listTrainingStepMetrics(id);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
                 return;
             }
             for (TrainingStepMetrics m : r.stepMetrics()) {

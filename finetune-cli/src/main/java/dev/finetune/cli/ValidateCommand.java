@@ -125,7 +125,7 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(dataset));
+            out.println(Json.prettyWriter().writeValueAsString(dataset));
             out.flush();
         } else {
             Review.print(out, file.toString(), dataset, parts);

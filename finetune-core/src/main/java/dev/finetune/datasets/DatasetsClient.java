@@ -154,7 +154,7 @@ public final class DatasetsClient {
                 if (!Files.exists(file)) {
                     continue;
                 }
-                StoredRequest r = Json.mapper().readValue(file.toFile(), StoredRequest.class);
+                StoredRequest r = Json.readValue(file.toFile(), StoredRequest.class);
                 if (r.retainUntil() != null && r.retainUntil().isPresent() && !clock.instant().isBefore(r.retainUntil().get())) {
                     workspace.datasets().delete(d.id());
                     audit("purge", d, Optional.of(r));
@@ -187,7 +187,7 @@ public final class DatasetsClient {
             return;
         }
         try {
-            StoredRequest req = Json.mapper().readValue(dir.resolve(DatasetStore.REQUEST_FILE).toFile(), StoredRequest.class);
+            StoredRequest req = Json.readValue(dir.resolve(DatasetStore.REQUEST_FILE).toFile(), StoredRequest.class);
             if (!req.keepOriginalFile()) {
                 Files.deleteIfExists(dir.resolve(TRAIN_UPLOAD));
                 Files.deleteIfExists(dir.resolve(EVAL_UPLOAD));
@@ -217,7 +217,7 @@ public final class DatasetsClient {
         ValidationOutcome outcome;
         StoredRequest req = null;
         try {
-            req = Json.mapper().readValue(dir.resolve(DatasetStore.REQUEST_FILE).toFile(), StoredRequest.class);
+            req = Json.readValue(dir.resolve(DatasetStore.REQUEST_FILE).toFile(), StoredRequest.class);
             Path train = dir.resolve(TRAIN_UPLOAD);
             Path eval = dir.resolve(EVAL_UPLOAD);
             if (!Files.exists(train)) {
@@ -268,7 +268,7 @@ public final class DatasetsClient {
      * counts and the PII summary, never values) and on each deletion.
      */
     private void audit(String action, Dataset d, Optional<StoredRequest> req) {
-        ObjectNode a = Json.mapper().createObjectNode();
+        ObjectNode a = Json.object();
         a.put("time", clock.instant().toString());
         a.put("action", action);
         a.put("dataset_id", d.id());
@@ -285,7 +285,7 @@ public final class DatasetsClient {
             a.put("eval_examples", m.evalExamples());
         });
         d.pii().ifPresent(p -> {
-            a.set("pii_findings", Json.mapper().valueToTree(p.findingsByType()));
+            a.set("pii_findings", Json.toTree(p.findingsByType()));
             p.policy().ifPresent(x -> a.put("pii_policy", x));
             a.put("pii_records_changed", p.recordsChanged());
         });

@@ -418,7 +418,7 @@ public final class FinetuningClient {
             throw new NotFoundException("no fine-tuned model " + id);
         }
         try {
-            return Json.mapper().readValue(f.toFile(), FinetunedModel.class);
+            return Json.readValue(f.toFile(), FinetunedModel.class);
         } catch (IOException e) {
             throw new WorkspaceException("cannot read " + f + ": " + e.getMessage(), e);
         }
@@ -453,7 +453,7 @@ public final class FinetuningClient {
     private void write(FinetunedModel m) {
         try {
             AtomicWrite.writeBytes(dir(m.id().orElseThrow()).resolve(MODEL_FILE),
-                    Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(strip(m)));
+                    Json.prettyWriter().writeValueAsBytes(strip(m)));
         } catch (IOException e) {
             throw new WorkspaceException("cannot write fine-tuned model " + m.id().orElse("?") + ": " + e.getMessage(), e);
         }
@@ -478,7 +478,7 @@ public final class FinetuningClient {
     private static void append(Path file, Object record) {
         byte[] line;
         try {
-            line = (Json.mapper().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+            line = (Json.writer().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new WorkspaceException("cannot serialize " + record.getClass().getSimpleName(), e);
         }
@@ -506,7 +506,7 @@ public final class FinetuningClient {
                     continue;
                 }
                 try {
-                    out.add(Json.mapper().readValue(line, type));
+                    out.add(Json.readValue(line, type));
                 } catch (JsonProcessingException e) {
                     LOG.warn("{}: skipping an incomplete line", file);
                 }

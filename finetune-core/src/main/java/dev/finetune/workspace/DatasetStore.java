@@ -92,7 +92,7 @@ public final class DatasetStore {
         }
         Path f = dir.resolve(id).resolve(DATASET_FILE);
         try {
-            return Optional.of(Json.mapper().readValue(f.toFile(), Dataset.class));
+            return Optional.of(Json.readValue(f.toFile(), Dataset.class));
         } catch (java.io.FileNotFoundException | NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -132,7 +132,7 @@ public final class DatasetStore {
     /** Writes any value as JSON, atomically, to {@code file}. */
     public static void writeJson(Path file, Object value) {
         try {
-            byte[] bytes = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+            byte[] bytes = Json.prettyWriter().writeValueAsBytes(value);
             AtomicWrite.writeBytes(file, bytes);
         } catch (IOException e) {
             throw new WorkspaceException("cannot write " + file + ": " + e.getMessage(), e);

@@ -159,7 +159,7 @@ public final class Workspace implements AutoCloseable {
     public void appendAudit(JsonNode record) {
         byte[] line;
         try {
-            line = (Json.mapper().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+            line = (Json.writer().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new WorkspaceException("cannot serialize audit record: " + e.getMessage(), e);
         }
@@ -185,7 +185,7 @@ public final class Workspace implements AutoCloseable {
         try {
             for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 try {
-                    out.add(Json.mapper().readTree(l));
+                    out.add(Json.reader().readTree(l));
                 } catch (IOException torn) {
                     LOG.warn("skipping a torn line in {}", f);
                 }

@@ -17,14 +17,14 @@ class ChatWireTest {
     void chatResponseSerializesInTheV2Shape() throws Exception {
         ChatResponse r = new ChatResponse("abc", FinishReason.COMPLETE, ChatResponse.AssistantMessage.text("Hi!"),
                 Usage.of(12, 3));
-        JsonNode n = Json.mapper().readTree(Json.mapper().writeValueAsString(r));
+        JsonNode n = Json.reader().readTree(Json.writer().writeValueAsString(r));
         assertEquals("COMPLETE", n.path("finish_reason").asText());
         assertEquals("assistant", n.path("message").path("role").asText());
         assertEquals("text", n.path("message").path("content").get(0).path("type").asText());
         assertEquals("Hi!", n.path("message").path("content").get(0).path("text").asText());
         assertEquals(12, n.path("usage").path("billed_units").path("input_tokens").asInt());
         assertEquals(3, n.path("usage").path("tokens").path("output_tokens").asInt());
-        assertEquals(r, Json.mapper().readValue(Json.mapper().writeValueAsString(r), ChatResponse.class));
+        assertEquals(r, Json.readValue(Json.writer().writeValueAsString(r), ChatResponse.class));
     }
 
     @Test
