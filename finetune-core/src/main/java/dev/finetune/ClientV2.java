@@ -369,9 +369,7 @@ public final class ClientV2 implements AutoCloseable {
 
         /** Fine-tunes trained at the same time (default 1: one job uses every core). */
         public Builder trainingThreads(int n) {
-            if (n < 1 || n > 64) {
-                throw new BadRequestException("training_threads must be between 1 and 64, got " + n);
-            }
+            Ranges.check("training_threads", n, 1, 64);
             this.trainingThreads = n;
             return this;
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.BadRequestException;
 import dev.finetune.classify.Classification;
 import dev.finetune.classify.ClassifyRequest;
 import dev.finetune.classify.ClassifyResponse;
@@ -21,27 +22,27 @@ class RequestValidationTest {
     void rerankRequestsAreChecked() {
         RerankRequest ok = RerankRequest.builder().model("m-ft").query("q").documents(List.of("a", "b")).topN(1).build();
         assertEquals(Optional.of(1), ok.topN());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        BadRequestException e = assertThrows(BadRequestException.class,
                 () -> RerankRequest.builder().model("m").query(" ").documents(List.of("a")).build());
         assertTrue(e.getMessage().contains("query"));
-        e = assertThrows(IllegalArgumentException.class, () -> RerankRequest.builder().model("m").query("q").documents(List.of()).build());
-        assertTrue(e.getMessage().contains("documents must hold 1 to 1000"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(BadRequestException.class, () -> RerankRequest.builder().model("m").query("q").documents(List.of()).build());
+        assertTrue(e.getMessage().contains("documents: must hold 1 to 1000"), e.getMessage());
+        e = assertThrows(BadRequestException.class,
                 () -> RerankRequest.builder().model("m").query("q").documents(Collections.nCopies(1001, "d")).build());
         assertTrue(e.getMessage().contains("got 1001"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(BadRequestException.class,
                 () -> RerankRequest.builder().model("m").query("q").documents(List.of("a")).topN(0).build());
         assertTrue(e.getMessage().contains("top_n"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(BadRequestException.class,
                 () -> RerankRequest.builder().model("m").query("q").documents(List.of("a")).maxTokensPerDoc(0).build());
         assertTrue(e.getMessage().contains("max_tokens_per_doc"), e.getMessage());
     }
 
     @Test
     void classifyRequestsAreChecked() {
-        assertThrows(IllegalArgumentException.class, () -> ClassifyRequest.of("m", List.of()));
-        assertThrows(IllegalArgumentException.class, () -> ClassifyRequest.of("m", Collections.nCopies(97, "x")));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClassifyRequest.of("m", List.of("a", "")));
+        assertThrows(BadRequestException.class, () -> ClassifyRequest.of("m", List.of()));
+        assertThrows(BadRequestException.class, () -> ClassifyRequest.of("m", Collections.nCopies(97, "x")));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> ClassifyRequest.of("m", List.of("a", "")));
         assertTrue(e.getMessage().contains("inputs[1]"), e.getMessage());
         assertEquals(List.of("a"), ClassifyRequest.builder().model("m").inputs(List.of("a")).inputs());
     }
