@@ -1,6 +1,7 @@
 package dev.finetune.cli;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.finetuning.BaseModel;
 import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.Event;
@@ -118,7 +119,7 @@ public final class FinetuneCommand implements Runnable {
                     out.flush();
                     return 0;
                 }
-                FinetunedModel done = co.wait(m, Duration.ofDays(30));
+                FinetunedModel done = co.wait(m, WaitOptions.timeout(Duration.ofDays(30)));
                 progress.done();
                 printModel(out, done, json);
                 out.flush();
@@ -139,7 +140,7 @@ public final class FinetuneCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.open()) {
-                var r = co.finetuning().listFinetunedModels(1000, java.util.Optional.empty());
+                var r = new dev.finetune.finetuning.ListFinetunedModelsResponse(DemoCommand.allModels(co), java.util.Optional.empty(), 0);
                 if (json) {
                     out.println(Json.prettyWriter().writeValueAsString(r));
                 } else {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.jobs.TaskFinetuneTest;
@@ -36,8 +37,7 @@ class TaskCommandsTest {
 
     private static String upload(String ws, Path file, DatasetType type) {
         try (ClientV2 co = ClientV2.builder().workspace(Path.of(ws)).build()) {
-            return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name("d").type(type).build()),
-                    Duration.ofSeconds(60), Duration.ofMillis(20)).id();
+            return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name("d").type(type).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20))).id();
         }
     }
 

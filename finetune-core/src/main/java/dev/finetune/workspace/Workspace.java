@@ -144,6 +144,11 @@ public final class Workspace implements AutoCloseable {
     }
 
     public Path baseModelsDir() {
+        return baseModelsDir(root);
+    }
+
+    /** {@code base-models/} of the workspace at {@code root}: built-in base models are cached here. */
+    public static Path baseModelsDir(Path root) {
         return root.resolve("base-models");
     }
 
@@ -177,6 +182,11 @@ public final class Workspace implements AutoCloseable {
 
     /** Reads the audit log, skipping a torn last line. */
     public java.util.List<JsonNode> readAudit() {
+        return readAudit(root);
+    }
+
+    /** Reads the audit log of the workspace at {@code root}, skipping a torn last line. */
+    public static java.util.List<JsonNode> readAudit(Path root) {
         Path f = root.resolve(AUDIT_FILE);
         java.util.List<JsonNode> out = new java.util.ArrayList<>();
         if (!Files.exists(f)) {

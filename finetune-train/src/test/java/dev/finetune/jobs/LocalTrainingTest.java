@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.chat.ChatMessage;
 import dev.finetune.chat.ChatRequest;
 import dev.finetune.datasets.Dataset;
@@ -66,18 +67,18 @@ public class LocalTrainingTest {
         Path base = baseFolder(dir);
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
             Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
             FinetunedModel req = FinetunedModel.builder().name("qa").settings(Settings.builder()
                     .baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
                     .hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(10)
                             .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build()).build()).build();
-            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(120), Duration.ofMillis(50));
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), WaitOptions.timeout(Duration.ofSeconds(120)).interval(Duration.ofMillis(50)));
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
             Map<String, Double> m = done.metrics().orElseThrow();
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy") - 1.0, m.toString());
             String id = done.id().orElseThrow();
             assertTrue(co.finetuning().listTrainingStepMetrics(id).stepMetrics().size() > 5);
-            try (var files = Files.list(co.workspace().modelsDir().resolve(id).resolve("tensorboard"))) {
+            try (var files = Files.list(co.finetuning().modelFolder(id).resolve("tensorboard"))) {
                 assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")));
             }
             var answer = co.chat(ChatRequest.builder().model(id + "-ft").messages(List.of(ChatMessage.user("hello there!")))
@@ -210,13 +211,12 @@ public class LocalTrainingTest {
         BpeFiles.save(plain, base);
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
             Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
             FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(FinetunedModel.builder().name("qa")
                     .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
-                            .hyperparameters(Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).build()).build()).build()),
-                    Duration.ofSeconds(120), Duration.ofMillis(50));
+                            .hyperparameters(Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).build()).build()).build()), WaitOptions.timeout(Duration.ofSeconds(120)).interval(Duration.ofMillis(50)));
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
-            Path served = co.workspace().modelsDir().resolve(done.id().orElseThrow());
+            Path served = co.finetuning().modelFolder(done.id().orElseThrow());
             assertEquals(plain.vocabSize() + ChatTemplate.SPECIAL_TOKENS.size() - 1, GPT2Checkpoint.load(served).config().vocabSize());
             assertTrue(dev.finetune.basemodels.BaseModels.templateIds(BpeFiles.load(served)).isPresent());
             assertTrue(Files.exists(served.resolve("adapter_embeddings.safetensors")));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.classify.Classification;
 import dev.finetune.classify.ClassifyRequest;
 import dev.finetune.classify.ClassifyResponse;
@@ -88,13 +89,13 @@ public class TaskFinetuneTest {
 
     static Dataset upload(ClientV2 co, Path file, DatasetType type) {
         return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(type.toString())
-                .type(type).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                .type(type).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
     }
 
     static FinetunedModel train(ClientV2 co, Path base, BaseType type, Dataset d, Hyperparameters hp) {
         FinetunedModel req = FinetunedModel.builder().name(type.toString().toLowerCase()).settings(Settings.builder()
                 .baseModel(BaseModel.of(type, base.toString())).datasetId(d.id()).hyperparameters(hp).build()).build();
-        FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(300), Duration.ofMillis(50));
+        FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), WaitOptions.timeout(Duration.ofSeconds(300)).interval(Duration.ofMillis(50)));
         assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
         return done;
     }
@@ -114,7 +115,7 @@ public class TaskFinetuneTest {
             }
             assertTrue(m.get("mrr@10") > m.get("baseline_mrr@10") + 0.2, m.toString());
             String id = done.id().orElseThrow();
-            assertTrue(Files.isRegularFile(co.workspace().modelsDir().resolve(id).resolve(TaskHead.FILE)));
+            assertTrue(Files.isRegularFile(co.finetuning().modelFolder(id).resolve(TaskHead.FILE)));
             RerankResponse r = co.rerank(RerankRequest.builder().model(id + "-ft").query("where is the piano?")
                     .documents(List.of("the tiger is here.", "the lemon is here.", "the piano is here.", "the stone is here."))
                     .topN(3).build());
@@ -184,7 +185,7 @@ public class TaskFinetuneTest {
             assertTrue(m.get("accuracy") >= 0.9 && m.get("accuracy") > m.get("baseline_accuracy") + 0.3, m.toString());
             assertTrue(m.get("f1") >= 0.9, m.toString());
             String id = done.id().orElseThrow();
-            Path modelDir = co.workspace().modelsDir().resolve(id);
+            Path modelDir = co.finetuning().modelFolder(id);
             // LoRA: the adapter and the head are saved; the head is not the untrained one
             assertTrue(Files.isRegularFile(modelDir.resolve("adapter.safetensors")));
             assertTrue(Files.readString(modelDir.resolve("adapter_config.json")).contains("\"modules_to_save\": [\"head\"]"));
