@@ -12,7 +12,7 @@ public final class ModelFiles {
     /** Step metrics, one JSON line each, in step order. */
     public static final String METRICS = "metrics.jsonl";
     /** Training checkpoints (the trainer's own files). */
-    public static final String CHECKPOINTS = "checkpoints";
+    public static final String CHECKPOINTS = "checkpoint";
     /** TensorBoard event files of the run. */
     public static final String TENSORBOARD = "tensorboard";
     /** HuggingFace model config of the servable model. */

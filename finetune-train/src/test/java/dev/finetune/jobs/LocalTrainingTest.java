@@ -88,6 +88,11 @@ public class LocalTrainingTest {
     }
 
     /** A stand-in context that cancels after a number of steps (a crash between checkpoints, then a restart). */
+    /** The language-model task over {@code train} (no eval part: it evaluates on train). */
+    static Task lm(GPT2 model, List<ChatTemplate.Example> train, Hyperparameters hp) {
+        return new LanguageModelTask(model, train, List.of(), hp.batchSize());
+    }
+
     static class StopAfter implements TrainingBackend.Context {
         final int stopAt;
         int steps;
@@ -130,14 +135,14 @@ public class LocalTrainingTest {
                 .learningRate(0.005).earlyStoppingPatience(0).seed(3).build();
         Path a = Files.createDirectories(dir.resolve("a"));
         GPT2 straight = GPT2Checkpoint.load(base);
-        LocalTrainingBackend.fit(straight, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(straight, null, -1, -1, lm(straight, train, hp), hp, a, new StopAfter(Integer.MAX_VALUE));
 
         Path b = Files.createDirectories(dir.resolve("b"));
         GPT2 first = GPT2Checkpoint.load(base);
         // 12 steps in all, evaluations (and checkpoints) every step: stop after 5, then resume in a fresh model
-        LocalTrainingBackend.fit(first, train, List.of(), hp, b, new StopAfter(5));
+        TrainerLoop.fit(first, null, -1, -1, lm(first, train, hp), hp, b, new StopAfter(5));
         GPT2 resumed = GPT2Checkpoint.load(base);
-        LocalTrainingBackend.fit(resumed, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(resumed, null, -1, -1, lm(resumed, train, hp), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(straight.parameters(), resumed.parameters());
     }
 
@@ -155,7 +160,7 @@ public class LocalTrainingTest {
         dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
         Path a = Files.createDirectories(dir.resolve("a"));
-        TrainingBackend.Outcome out = LocalTrainingBackend.fit(model, lora, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+        TrainingBackend.Outcome out = TrainerLoop.fit(model, lora, -1, -1, lm(model, train, hp), hp, a, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(before, model.parameters(), "LoRA must not touch the base weights");
         assertTrue(out.metrics().get("cross_entropy") < out.metrics().get("baseline_cross_entropy") - 0.5, out.metrics().toString());
 
@@ -163,11 +168,11 @@ public class LocalTrainingTest {
         dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
         Path b = Files.createDirectories(dir.resolve("b"));
-        LocalTrainingBackend.fit(m2, l2, train, List.of(), hp, b, new StopAfter(7));
+        TrainerLoop.fit(m2, l2, -1, -1, lm(m2, train, hp), hp, b, new StopAfter(7));
         GPT2 m3 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
-        LocalTrainingBackend.fit(m3, l3, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(m3, l3, -1, -1, lm(m3, train, hp), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(lora.parameters(), l3.parameters());
     }
 
@@ -185,7 +190,7 @@ public class LocalTrainingTest {
         int to = bpe.specialTokenId(ChatTemplate.CHATBOT) + 1;
         dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QV, 1);
-        LocalTrainingBackend.fit(model, lora, from, to, train, List.of(), hp, Files.createDirectories(dir.resolve("a")),
+        TrainerLoop.fit(model, lora, from, to, lm(model, train, hp), hp, Files.createDirectories(dir.resolve("a")),
                 new StopAfter(Integer.MAX_VALUE));
         int C = model.config().channels();
         int wte = model.tensor("wte.weight").offset();

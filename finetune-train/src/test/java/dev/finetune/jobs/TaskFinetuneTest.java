@@ -187,8 +187,12 @@ public class TaskFinetuneTest {
             String id = done.id().orElseThrow();
             Path modelDir = co.finetuning().modelFolder(id);
             // LoRA: the adapter and the head are saved; the head is not the untrained one
-            assertTrue(Files.isRegularFile(modelDir.resolve("adapter.safetensors")));
-            assertTrue(Files.readString(modelDir.resolve("adapter_config.json")).contains("\"modules_to_save\": [\"head\"]"));
+            assertTrue(Files.isRegularFile(modelDir.resolve("adapter_model.safetensors")));
+            com.fasterxml.jackson.databind.JsonNode peft = dev.finetune.json.Json.reader()
+                    .readTree(Files.readString(modelDir.resolve("adapter_config.json")));
+            assertEquals("head", peft.path("modules_to_save").path(0).asText(), peft.toString());
+            assertEquals("LORA", peft.path("peft_type").asText());
+            assertEquals("SEQ_CLS", peft.path("task_type").asText());
             TaskHead saved = TaskHead.load(modelDir).orElseThrow();
             TaskHead untrained = TaskHead.classify(48, saved.labels(), false, saved.maxTokens(), saved.endToken(), 0);
             assertEquals(List.of("negative", "other", "positive"), saved.labels());
@@ -252,7 +256,7 @@ public class TaskFinetuneTest {
         dev.finetune.lora.LoraAdapter l1 = new dev.finetune.lora.LoraAdapter(m1.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
         RerankTask t1 = rerankTask(m1, bpe, file, 5);
         float[] headBefore = t1.extraSlices().get(0).values().clone();
-        TrainingBackend.Outcome o1 = LocalTrainingBackend.fit(m1, l1, -1, -1, t1, hp, Files.createDirectories(dir.resolve("a")),
+        TrainingBackend.Outcome o1 = TrainerLoop.fit(m1, l1, -1, -1, t1, hp, Files.createDirectories(dir.resolve("a")),
                 new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
         assertTrue(o1.metrics().get("mrr@10") > o1.metrics().get("baseline_mrr@10") + 0.2, o1.metrics().toString());
         assertFalse(java.util.Arrays.equals(headBefore, t1.extraSlices().get(0).values()), "the head must train under LoRA");
@@ -261,11 +265,11 @@ public class TaskFinetuneTest {
         Path b = Files.createDirectories(dir.resolve("b"));
         GPT2 m2 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
-        LocalTrainingBackend.fit(m2, l2, -1, -1, rerankTask(m2, bpe, file, 5), hp, b, new LocalTrainingTest.StopAfter(20));
+        TrainerLoop.fit(m2, l2, -1, -1, rerankTask(m2, bpe, file, 5), hp, b, new LocalTrainingTest.StopAfter(20));
         GPT2 m3 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
         RerankTask t3 = rerankTask(m3, bpe, file, 5);
-        TrainingBackend.Outcome o3 = LocalTrainingBackend.fit(m3, l3, -1, -1, t3, hp, b, new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        TrainingBackend.Outcome o3 = TrainerLoop.fit(m3, l3, -1, -1, t3, hp, b, new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
         org.junit.jupiter.api.Assertions.assertArrayEquals(l1.parameters(), l3.parameters());
         org.junit.jupiter.api.Assertions.assertArrayEquals(t1.extraSlices().get(0).values(), t3.extraSlices().get(0).values());
         assertEquals(o1.metrics(), o3.metrics());
@@ -286,7 +290,7 @@ public class TaskFinetuneTest {
                 events.add(message);
             }
         };
-        TrainingBackend.Outcome o = LocalTrainingBackend.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
+        TrainingBackend.Outcome o = TrainerLoop.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
                 Files.createDirectories(dir.resolve("a")), ctx);
         assertTrue(o.metrics().get("steps") < 300, o.metrics().toString());
         assertTrue(events.stream().anyMatch(e -> e.startsWith("early stopping") && e.contains("eval mrr@10")), events.toString());
