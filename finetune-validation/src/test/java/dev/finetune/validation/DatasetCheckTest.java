@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
 import dev.finetune.FinetuneException;
@@ -17,7 +18,6 @@ import dev.finetune.datasets.DatasetValidationException;
 import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.datasets.PiiPolicy;
 import dev.finetune.datasets.ValidationStatus;
-import dev.finetune.json.Json;
 import dev.finetune.pii.PiiFindings;
 import dev.finetune.pii.PiiType;
 import dev.finetune.tokenizer.Tokenizer;
@@ -84,13 +84,13 @@ class DatasetCheckTest {
     private static List<String> promptCompletion(int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(Json.mapper().createObjectNode().put("prompt", "p" + i).put("completion", "c" + i).toString());
+            out.add(JsonNodeFactory.instance.objectNode().put("prompt", "p" + i).put("completion", "c" + i).toString());
         }
         return out;
     }
 
     private static String rerank(String q, List<String> rel, List<String> neg) {
-        var o = Json.mapper().createObjectNode().put("query", q);
+        var o = JsonNodeFactory.instance.objectNode().put("query", q);
         rel.forEach(o.putArray("relevant_passages")::add);
         if (neg != null) {
             neg.forEach(o.putArray("hard_negatives")::add);
@@ -110,7 +110,7 @@ class DatasetCheckTest {
         List<String> out = new ArrayList<>();
         for (String l : labels) {
             for (int i = 0; i < perLabel; i++) {
-                out.add(Json.mapper().createObjectNode().put("text", "text " + l + " " + i).put("label", l).toString());
+                out.add(JsonNodeFactory.instance.objectNode().put("text", "text " + l + " " + i).put("label", l).toString());
             }
         }
         return out;
@@ -135,7 +135,7 @@ class DatasetCheckTest {
         }
         List<String> multiLabel = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            var o = Json.mapper().createObjectNode().put("text", "t" + i);
+            var o = JsonNodeFactory.instance.objectNode().put("text", "t" + i);
             o.putArray("label").add("x").add(i % 2 == 0 ? "y" : "z");
             multiLabel.add(o.toString());
         }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A check leaves no trace: no file created, changed or deleted, temporary or not. */
+/** A check leaves no trace: no file created, changed or deleted, temporary or not; and it runs on the caller's thread only. */
 class DatasetCheckWritesNothingTest {
     @TempDir
     Path dir;
@@ -60,11 +60,20 @@ class DatasetCheckWritesNothingTest {
         }
     }
 
-    /** Records every file write or delete the calling thread asks for, and allows everything. */
+    /** Records every file write or delete, and every thread created, by the calling thread; allows everything. */
     @SuppressWarnings("removal")
     private static final class WriteRecorder extends SecurityManager {
         final Thread watched = Thread.currentThread();
         final List<String> writes = new ArrayList<>();
+        final List<String> threads = new ArrayList<>();
+
+        @Override
+        public void checkAccess(ThreadGroup g) {
+            // a new Thread asks its group's access first (java.lang.Thread's constructor)
+            if (Thread.currentThread() == watched) {
+                threads.add("thread in group " + g.getName());
+            }
+        }
 
         @Override
         public void checkPermission(Permission perm) {
@@ -82,7 +91,7 @@ class DatasetCheckWritesNothingTest {
 
     @Test
     @SuppressWarnings("removal")
-    void noFileIsOpenedForWritingOrDeletedAnywhere() throws Exception {
+    void noFileIsOpenedForWritingOrDeletedAnywhereAndNoThreadIsStarted() throws Exception {
         Path train = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(50));
         Path eval = Fixtures.write(dir, "eval.jsonl", List.of(Fixtures.chat("User", "eval q", "Chatbot", "eval a")));
         CheckOptions options = CheckOptions.builder().tokenizer(WordTokenizer.INSTANCE).build();
@@ -103,5 +112,25 @@ class DatasetCheckWritesNothingTest {
         }
         assertTrue(split.validated() && withEval.validated(), split + " / " + withEval);
         assertEquals(List.of(), recorder.writes);
+        assertEquals(List.of(), recorder.threads);
+    }
+
+    @Test
+    @SuppressWarnings("removal")
+    void theRecorderSeesAThreadStartedOnTheWatchedThread() throws Exception {
+        WriteRecorder recorder = new WriteRecorder();
+        try {
+            System.setSecurityManager(recorder);
+        } catch (UnsupportedOperationException e) {
+            Assumptions.abort("this JDK has no security manager");
+        }
+        try {
+            Thread t = new Thread(() -> { });
+            t.start();
+            t.join();
+        } finally {
+            System.setSecurityManager(null);
+        }
+        assertEquals(1, recorder.threads.size(), recorder.threads.toString());
     }
 }
