@@ -1,5 +1,6 @@
 package dev.finetune.cli;
 
+import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
 import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
@@ -9,25 +10,23 @@ import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.datasets.DatasetsCreateResponse;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.json.Json;
-import dev.finetune.spi.ValidationJob;
 import dev.finetune.tokenizer.Tokenizer;
 import dev.finetune.tokenizer.Tokenizers;
+import dev.finetune.validation.CheckOptions;
+import dev.finetune.validation.DatasetCheck;
 import dev.finetune.validation.DatasetValidation;
 import dev.finetune.validation.PartSummary;
 import dev.finetune.validation.ValidationReport;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,8 +35,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code finetune validate --type TYPE [--eval FILE] [--json] [--workspace DIR] FILE}: checks a dataset
- * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Keeps
- * nothing unless {@code --workspace} is given (then the dataset is created there).
+ * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Without
+ * {@code --workspace} it is one {@link DatasetCheck#check} call: no workspace, nothing written. With it,
+ * the dataset is created and kept in that workspace (then listed by {@code datasets list}).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Validate a fine-tuning dataset as the service would; exit 0 validated, 1 failed, 2 usage error.")
@@ -89,24 +89,25 @@ public final class ValidateCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no such file: " + p);
             }
         }
-        DatasetValidation validation = new DatasetValidation(tokenizer);
+        CheckOptions options;
+        try {
+            options = CheckOptions.builder().skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy)
+                    .tokenizer(tokenizer).build();
+        } catch (BadRequestException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         Dataset dataset;
         List<PartSummary> parts;
         if (workspace == null) {
-            Path out = Files.createTempDirectory("finetune-validate");
-            try {
-                ValidationReport r = validation.run(new ValidationJob(type, file, Optional.ofNullable(eval), skipMalformed,
-                        csvDelimiter, out, new dev.finetune.pii.PiiRecordFilterFactory().create(
-                                new dev.finetune.spi.RecordFilterFactory.Context("local", type, piiPolicy, false, out))));
-                Instant now = Instant.now();
-                dataset = Dataset.processing("local", file.getFileName().toString(), type, now).withResult(r.outcome().status(),
-                        r.outcome().validationError(), r.outcome().validationWarnings(), r.outcome().parts(), r.outcome().metrics(),
-                        r.outcome().pii(), now);
-                parts = r.parts();
-            } finally {
-                deleteTree(out);
-            }
+            // one call, nothing written: the check validates and measures the parts an upload would store
+            ValidationReport r = DatasetCheck.check(file, Optional.ofNullable(eval), type, options);
+            Instant now = Instant.now();
+            dataset = Dataset.processing("local", file.getFileName().toString(), type, now).withResult(r.status(),
+                    r.outcome().validationError(), r.warnings(), r.datasetParts(), r.outcome().metrics(), r.outcome().pii(), now);
+            parts = r.parts();
         } else {
+            // --workspace: the dataset is created (and kept) there, as `datasets create` would
+            DatasetValidation validation = new DatasetValidation(tokenizer);
             AtomicReference<ValidationReport> report = new AtomicReference<>();
             try (ClientV2 co = ClientV2.builder().workspace(workspace).validator(job -> {
                 ValidationReport r = validation.run(job);
@@ -132,13 +133,5 @@ public final class ValidateCommand implements Callable<Integer> {
             Review.print(out, file.toString(), dataset, parts);
         }
         return dataset.validationStatus().equals(ValidationStatus.VALIDATED) ? 0 : 1;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 }
