@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
 import dev.finetune.FinetuneException;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetValidationException;
@@ -275,7 +276,7 @@ class DatasetCheckTest {
             var created = co.datasets().create(train, eval, DatasetsCreateRequest.builder().name("check").type(type)
                     .skipMalformedInput(skip).piiPolicy(policy).build());
             try {
-                return co.wait(created, Duration.ofSeconds(60), Duration.ofMillis(10));
+                return co.wait(created, WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(10)));
             } catch (DatasetValidationException e) {
                 return e.dataset();
             }
