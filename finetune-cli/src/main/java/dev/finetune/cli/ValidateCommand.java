@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -56,11 +57,15 @@ public final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the Dataset JSON instead of the review.")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "Keep the dataset in this workspace.")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
+
+    @Option(names = "--keep", description = "Create the dataset in the workspace (implied by --workspace); "
+            + "otherwise nothing is kept.")
+    boolean keep;
 
     @Option(names = "--pii-policy", defaultValue = "REDACT",
-            description = "Personal data found: REDACT (default; samples show tags), REJECT (fail), WARN (report) or OFF.")
+            description = "Personal data found: REDACT (samples show tags), REJECT (fail), WARN (report) or OFF (default: ${DEFAULT-VALUE}).")
     dev.finetune.datasets.PiiPolicy piiPolicy;
 
     @Option(names = "--skip-malformed", description = "Drop malformed rows (listed in the warnings) instead of failing.")
@@ -92,7 +97,7 @@ public final class ValidateCommand implements Callable<Integer> {
         DatasetValidation validation = new DatasetValidation(tokenizer);
         Dataset dataset;
         List<PartSummary> parts;
-        if (workspace == null) {
+        if (!keep && !workspace.given()) {
             Path out = Files.createTempDirectory("finetune-validate");
             try {
                 ValidationReport r = validation.run(new ValidationJob(type, file, Optional.ofNullable(eval), skipMalformed,
@@ -108,7 +113,7 @@ public final class ValidateCommand implements Callable<Integer> {
             }
         } else {
             AtomicReference<ValidationReport> report = new AtomicReference<>();
-            try (ClientV2 co = ClientV2.builder().workspace(workspace).validator(job -> {
+            try (ClientV2 co = workspace.builder(false).validator(job -> {
                 ValidationReport r = validation.run(job);
                 report.set(r);
                 return r.outcome();
