@@ -86,9 +86,6 @@ public final class BaseModelsCommand implements Runnable {
         @Option(names = "--out", paramLabel = "DIR", description = "build into this folder instead of the workspace")
         Path out;
 
-        @Option(names = "--json", description = "print {name, path} as JSON at the end (progress goes to standard error)")
-        boolean json;
-
         @Override
         public Integer call() throws Exception {
             BaseModels.Spec s = BaseModels.builtIn(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
@@ -96,18 +93,11 @@ public final class BaseModelsCommand implements Runnable {
                             + BaseModels.BUILT_IN.stream().map(BaseModels.Spec::name).collect(Collectors.joining(", ")) + ")"));
             Path dir = out != null ? out : Workspace.baseModelsDir(workspace.root()).resolve(s.name());
             PrintWriter w = spec.commandLine().getOut();
-            Progress progress = new Progress(json ? spec.commandLine().getErr() : w, "pretraining " + s.name());
+            Progress progress = new Progress(w, "pretraining " + s.name());
             BaseModels.ensure(s, dir, (step, steps, loss, tps) -> progress.update(step, steps,
                     String.format("loss %.3f, %.0f tok/s", loss, tps)), () -> false);
             progress.done();
-            if (json) {
-                ObjectNode o = Json.object();
-                o.put("name", s.name());
-                o.put("path", dir.toString());
-                w.println(Json.prettyWriter().writeValueAsString(o));
-            } else {
-                w.println(s.name() + " is ready in " + dir);
-            }
+            w.println(s.name() + " is ready in " + dir);
             w.flush();
             return 0;
         }

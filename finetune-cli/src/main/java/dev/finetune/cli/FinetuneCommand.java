@@ -125,9 +125,9 @@ public final class FinetuneCommand implements Runnable {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Queue a fine-tune; with --wait, train it in this process with a progress bar.",
-                    "Without --wait it stays STATUS_QUEUED until a command that trains opens the workspace:",
-                    "./finetune finetune wait ID. A process that trains (--wait, finetune wait, demo) also",
-                    "resumes every other queued or interrupted fine-tune of the workspace."})
+                    "Without --wait it stays STATUS_QUEUED until a command that trains opens the workspace: "
+                            + "./finetune finetune wait ID. A process that trains (--wait, finetune wait, demo) also "
+                            + "resumes every other queued or interrupted fine-tune of the workspace."})
     static final class Create implements Callable<Integer> {
         /** Where the W&B API key is read from (the WANDB_API_KEY variable); tests replace it. */
         static Function<String, String> environment = System::getenv;
@@ -275,10 +275,10 @@ public final class FinetuneCommand implements Runnable {
     }
 
     @Command(name = "wait", mixinStandardHelpOptions = true,
-            description = {"Train in this process until fine-tuned model ID ends, with a progress bar; exit 0 when",
-                    "ready, 1 when it failed or was cancelled. Opens the workspace with a job runner, which",
-                    "resumes every queued or interrupted fine-tune of it (earlier ones first), e.g. a job",
-                    "whose process was killed: it continues from its last checkpoint."})
+            description = {"Train in this process until fine-tuned model ID ends, with a progress bar; exit 0 when "
+                    + "ready, 1 when it failed or was cancelled.",
+                    "Opens the workspace with a job runner, which resumes every queued or interrupted fine-tune of it "
+                            + "(earlier ones first), e.g. a job whose process was killed: it continues from its last checkpoint."})
     static final class Wait implements Callable<Integer> {
         @ParentCommand
         FinetuneCommand parent;
