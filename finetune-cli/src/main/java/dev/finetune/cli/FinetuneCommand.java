@@ -137,7 +137,7 @@ public final class FinetuneCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--name", required = true, description = "the fine-tuned model's name")
+        @Option(names = "--name", required = true, paramLabel = "NAME", description = "the fine-tuned model's name")
         String name;
         @Option(names = "--base-model", required = true, paramLabel = "TYPE[:NAME]",
                 description = "base type (chat, generative, rerank, classification or BASE_TYPE_*), optionally :NAME, "

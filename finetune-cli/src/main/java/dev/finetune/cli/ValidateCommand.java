@@ -36,9 +36,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finetune validate --type TYPE [--eval FILE] [--json] [--workspace DIR] FILE}: checks a dataset
+ * {@code finetune validate --type TYPE [--eval FILE] [--json] [--keep] [--workspace DIR] FILE}: checks a dataset
  * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Keeps
- * nothing unless {@code --workspace} is given (then the dataset is created there).
+ * nothing unless {@code --keep} or {@code --workspace} is given (then the dataset is created in the workspace).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Validate a fine-tuning dataset as the service would; exit 0 validated, 1 failed, 2 usage error.")

@@ -44,10 +44,12 @@ public final class JobEvents {
             FinetunedModel m = store.read(id);
             Instant now = clock.instant();
             Optional<Instant> completed = to.isTerminal() ? Optional.of(now) : m.completedAt();
+            // the event before the status: whoever sees the new status (a waiter) also finds its event
+            store.appendEvent(id, new Event(Optional.empty(), to, now, Optional.of(message)));
             store.write(m.withState(id, to, m.createdAt().orElse(now), now, completed, failure.or(m::failureReason),
                     metrics.or(m::metrics)));
         }
-        event(id, to, message);
+        notify(new JobUpdate(id, to, Optional.of(message), Optional.empty(), Optional.empty(), Optional.empty()));
     }
 
     /** Appends an event under {@code status} and tells the listeners. */
