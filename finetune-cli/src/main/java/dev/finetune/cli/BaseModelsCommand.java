@@ -1,12 +1,19 @@
 package dev.finetune.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.basemodels.BaseModels;
+import dev.finetune.json.Json;
+import dev.finetune.workspace.Workspace;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -22,12 +29,11 @@ public final class BaseModelsCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The workspace folder: {@code given}, else {@code $FINETUNE_HOME}, else {@code ~/.finetune} (see {@link WorkspaceOption}). */
     static Path workspaceRoot(Path given) {
-        if (given != null) {
-            return given;
-        }
-        String home = System.getenv("FINETUNE_HOME");
-        return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".finetune");
+        WorkspaceOption w = new WorkspaceOption();
+        w.workspace = given;
+        return w.root();
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the built-in base models.")
@@ -35,15 +41,31 @@ public final class BaseModelsCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-        Path workspace;
+        @Mixin
+        WorkspaceOption workspace;
+
+        @Option(names = "--json", description = "print a JSON array of {name, built, path, description}")
+        boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
+            ArrayNode arr = Json.array();
             for (BaseModels.Spec s : BaseModels.BUILT_IN) {
-                boolean built = BaseModels.isBuilt(workspaceRoot(workspace).resolve("base-models").resolve(s.name()));
-                out.printf("%-12s %-9s %s%n", s.name(), built ? "built" : "not built", s.description());
+                Path dir = Workspace.baseModelsDir(workspace.root()).resolve(s.name());
+                boolean built = BaseModels.isBuilt(dir);
+                if (json) {
+                    ObjectNode o = arr.addObject();
+                    o.put("name", s.name());
+                    o.put("built", built);
+                    o.put("path", dir.toString());
+                    o.put("description", s.description());
+                } else {
+                    out.printf("%-12s %-9s %s%n", s.name(), built ? "built" : "not built", s.description());
+                }
+            }
+            if (json) {
+                out.println(Json.prettyWriter().writeValueAsString(arr));
             }
             out.flush();
             return 0;
@@ -58,17 +80,18 @@ public final class BaseModelsCommand implements Runnable {
         @Parameters(paramLabel = "NAME", description = "base model name, e.g. base-light")
         String name;
 
-        @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-        Path workspace;
+        @Mixin
+        WorkspaceOption workspace;
 
         @Option(names = "--out", paramLabel = "DIR", description = "build into this folder instead of the workspace")
         Path out;
 
         @Override
-        public Integer call() {
-            BaseModels.Spec s = BaseModels.builtIn(name).orElseThrow(() -> new IllegalArgumentException(
-                    "no built-in base model " + name + " (built in: base-light)"));
-            Path dir = out != null ? out : workspaceRoot(workspace).resolve("base-models").resolve(s.name());
+        public Integer call() throws Exception {
+            BaseModels.Spec s = BaseModels.builtIn(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                    "no built-in base model " + name + " (built in: "
+                            + BaseModels.BUILT_IN.stream().map(BaseModels.Spec::name).collect(Collectors.joining(", ")) + ")"));
+            Path dir = out != null ? out : Workspace.baseModelsDir(workspace.root()).resolve(s.name());
             PrintWriter w = spec.commandLine().getOut();
             Progress progress = new Progress(w, "pretraining " + s.name());
             BaseModels.ensure(s, dir, (step, steps, loss, tps) -> progress.update(step, steps,

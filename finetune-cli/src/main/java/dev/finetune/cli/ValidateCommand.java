@@ -28,16 +28,16 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finetune validate --type TYPE [--eval FILE] [--json] [--workspace DIR] FILE}: checks a dataset
- * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Without
- * {@code --workspace} it is one {@link DatasetCheck#check} call: no workspace, nothing written. With it,
- * the dataset is created and kept in that workspace (then listed by {@code datasets list}).
+ * {@code finetune validate --type TYPE [--eval FILE] [--json] [--keep] [--workspace DIR] FILE}: checks a dataset
+ * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Keeps
+ * nothing unless {@code --keep} or {@code --workspace} is given (then the dataset is created in the workspace).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Validate a fine-tuning dataset as the service would; exit 0 validated, 1 failed, 2 usage error.")
@@ -56,11 +56,15 @@ public final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the Dataset JSON instead of the review.")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "Keep the dataset in this workspace.")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
+
+    @Option(names = "--keep", description = "Create the dataset in the workspace (implied by --workspace); "
+            + "otherwise nothing is kept.")
+    boolean keep;
 
     @Option(names = "--pii-policy", defaultValue = "REDACT",
-            description = "Personal data found: REDACT (default; samples show tags), REJECT (fail), WARN (report) or OFF.")
+            description = "Personal data found: REDACT (samples show tags), REJECT (fail), WARN (report) or OFF (default: ${DEFAULT-VALUE}).")
     dev.finetune.datasets.PiiPolicy piiPolicy;
 
     @Option(names = "--skip-malformed", description = "Drop malformed rows (listed in the warnings) instead of failing.")
@@ -98,7 +102,7 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         Dataset dataset;
         List<PartSummary> parts;
-        if (workspace == null) {
+        if (!keep && !workspace.given()) {
             // one call, nothing written: the check validates and measures the parts an upload would store
             ValidationReport r = DatasetCheck.check(file, Optional.ofNullable(eval), type, options);
             Instant now = Instant.now();
@@ -109,7 +113,7 @@ public final class ValidateCommand implements Callable<Integer> {
             // --workspace: the dataset is created (and kept) there, as `datasets create` would
             DatasetValidation validation = new DatasetValidation(tokenizer);
             AtomicReference<ValidationReport> report = new AtomicReference<>();
-            try (ClientV2 co = ClientV2.builder().workspace(workspace).validator(job -> {
+            try (ClientV2 co = workspace.builder(false).validator(job -> {
                 ValidationReport r = validation.run(job);
                 report.set(r);
                 return r.outcome();
