@@ -50,9 +50,16 @@ public final class HubCache {
     public static final String WEIGHTS_INDEX = "model.safetensors.index.json";
 
     private final Path root;
+    private final boolean symlinks;
 
     public HubCache(Path root) {
+        this(root, true);
+    }
+
+    /** @param symlinks false to copy blobs into snapshots instead of linking them ({@code HF_HUB_DISABLE_SYMLINKS}) */
+    public HubCache(Path root, boolean symlinks) {
         this.root = root;
+        this.symlinks = symlinks;
     }
 
     public Path root() {
@@ -189,16 +196,22 @@ public final class HubCache {
      * copy of it where the file system cannot link. Either way the pointer appears at once, whole:
      * the link or copy is made under a temporary name and renamed.
      */
-    static void link(Path blob, Path pointer) throws IOException {
+    void link(Path blob, Path pointer) throws IOException {
         Path dir = pointer.getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + pointer.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            try {
-                Files.createSymbolicLink(tmp, dir.relativize(blob));
-            } catch (UnsupportedOperationException | FileSystemException e) {
-                LOG.debug("cannot link {} here ({}); copying the blob instead", pointer, e.toString());
-                Files.deleteIfExists(tmp);
+            boolean linked = false;
+            if (symlinks) {
+                try {
+                    Files.createSymbolicLink(tmp, dir.relativize(blob));
+                    linked = true;
+                } catch (UnsupportedOperationException | FileSystemException e) {
+                    LOG.debug("cannot link {} here ({}); copying the blob instead", pointer, e.toString());
+                    Files.deleteIfExists(tmp);
+                }
+            }
+            if (!linked) {
                 Files.copy(blob, tmp);
             }
             try {

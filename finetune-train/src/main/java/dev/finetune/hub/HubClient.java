@@ -76,7 +76,7 @@ public final class HubClient {
 
     HubClient(HubConfig config, HttpClient http) {
         this.config = config;
-        this.cache = new HubCache(config.cacheDir());
+        this.cache = new HubCache(config.cacheDir(), config.symlinks());
         this.http = http;
         String v = HubClient.class.getPackage().getImplementationVersion();
         this.userAgent = "finetune/" + (v == null ? "dev" : v) + "; java/" + Runtime.version().feature();
@@ -172,7 +172,7 @@ public final class HubClient {
                 }
                 FileMeta m = head(pinned, f);
                 if (Files.isRegularFile(cache.blob(pinned, m.etag())) && Files.size(cache.blob(pinned, m.etag())) == m.size()) {
-                    HubCache.link(cache.blob(pinned, m.etag()), pointer);
+                    cache.link(cache.blob(pinned, m.etag()), pointer);
                     l.onFileDone(f, m.size(), false);
                 } else {
                     todo.add(m);
@@ -199,8 +199,18 @@ public final class HubClient {
     /** {@code GET api/models/ORG/NAME/revision/REV}: the commit the revision means now, and the files. */
     public RepoInfo repoInfo(HubModelRef ref) {
         URI uri = URI.create(config.endpoint() + "/api/models/" + ref.repoId() + "/revision/" + encode(ref.revision(), false));
-        HttpResponse<byte[]> r = send(ref, "the file list", get(uri).header("Accept", "application/json").build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r;
+        for (int hop = 0; ; hop++) {
+            r = send(ref, "the file list", get(uri).header("Accept", "application/json").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            Optional<String> location = r.headers().firstValue("Location");
+            if (r.statusCode() >= 300 && r.statusCode() < 400 && location.isPresent() && hop < MAX_REDIRECTS
+                    && sameOrigin(uri.resolve(location.get()), config.endpoint())) {
+                uri = uri.resolve(location.get());  // a renamed repository
+                continue;
+            }
+            break;
+        }
         check(ref, "the file list", r);
         try {
             JsonNode root = JSON.readTree(r.body());
@@ -293,7 +303,7 @@ public final class HubClient {
                 progress[0] += m.size();
                 l.onProgress(m.file(), m.size(), m.size(), progress[0], progress[1]);
             }
-            HubCache.link(blob, pointer);
+            cache.link(blob, pointer);
             l.onFileDone(m.file(), m.size(), fetched);
         }
     }

@@ -20,7 +20,9 @@ import java.util.Set;
  *       {@code HF_HOME} defaults to {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface};</li>
  *   <li>{@code HF_ENDPOINT} (default {@code https://huggingface.co}): a mirror, or a test's stub;</li>
  *   <li>{@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) = 1/on/yes/true: never touch the network;</li>
- *   <li>the token: {@code HF_TOKEN}, else the file {@code HF_TOKEN_PATH}, else {@code $HF_HOME/token}.</li>
+ *   <li>the token: {@code HF_TOKEN}, else the file {@code HF_TOKEN_PATH}, else {@code $HF_HOME/token};</li>
+ *   <li>{@code HF_HUB_DISABLE_SYMLINKS} = 1: snapshot files are copies of the blobs, not links;</li>
+ *   <li>{@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds to wait for an answer (default 30).</li>
  * </ul>
  * The token is held here and sent as a bearer header to the hub's own host only; it never appears in
  * {@link #toString()}, an exception message or a log line.
@@ -35,14 +37,17 @@ public final class HubConfig {
     private final String token;
     private final String tokenSource;
     private final Duration timeout;
+    private final boolean symlinks;
 
-    private HubConfig(Path cacheDir, URI endpoint, boolean offline, String token, String tokenSource, Duration timeout) {
+    private HubConfig(Path cacheDir, URI endpoint, boolean offline, String token, String tokenSource, Duration timeout,
+                      boolean symlinks) {
         this.cacheDir = cacheDir;
         this.endpoint = endpoint;
         this.offline = offline;
         this.token = token;
         this.tokenSource = tokenSource;
         this.timeout = timeout;
+        this.symlinks = symlinks;
     }
 
     /** The configuration of this process's environment. */
@@ -87,17 +92,18 @@ public final class HubConfig {
                 throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT: \"" + s + "\" is not a number of seconds");
             }
         }).orElse(30L);
-        return new HubConfig(cache, endpoint, offline, token, source, Duration.ofSeconds(Math.max(1, seconds)));
+        return new HubConfig(cache, endpoint, offline, token, source, Duration.ofSeconds(Math.max(1, seconds)),
+                !isTrue(env.get("HF_HUB_DISABLE_SYMLINKS")));
     }
 
     /** The same configuration with the cache at {@code dir}. */
     public HubConfig withCacheDir(Path dir) {
-        return new HubConfig(dir, endpoint, offline, token, tokenSource, timeout);
+        return new HubConfig(dir, endpoint, offline, token, tokenSource, timeout, symlinks);
     }
 
     /** The same configuration, offline or not. */
     public HubConfig withOffline(boolean off) {
-        return new HubConfig(cacheDir, endpoint, off, token, tokenSource, timeout);
+        return new HubConfig(cacheDir, endpoint, off, token, tokenSource, timeout, symlinks);
     }
 
     private static URI endpoint(String s) {
@@ -163,6 +169,11 @@ public final class HubConfig {
         return timeout;
     }
 
+    /** Whether snapshot files link to their blobs (false with {@code HF_HUB_DISABLE_SYMLINKS}: copies). */
+    public boolean symlinks() {
+        return symlinks;
+    }
+
     /** The {@code Authorization} header value; package-private so that only the client sees it. */
     Optional<String> authorization() {
         return token == null ? Optional.empty() : Optional.of("Bearer " + token);
@@ -171,6 +182,6 @@ public final class HubConfig {
     @Override
     public String toString() {
         return "HubConfig[cache=" + cacheDir + ", endpoint=" + endpoint + ", offline=" + offline + ", token="
-                + (token == null ? "none" : "set (from " + tokenSource + ")") + "]";
+                + (token == null ? "none" : "set (from " + tokenSource + ")") + (symlinks ? "" : ", symlinks disabled") + "]";
     }
 }

@@ -46,7 +46,7 @@ public final class HubModels {
      */
     public static Path resolve(String name, HubConfig config, DownloadListener listener) {
         HubModelRef ref = HubModelRef.parse(name);
-        HubCache cache = new HubCache(config.cacheDir());
+        HubCache cache = new HubCache(config.cacheDir(), config.symlinks());
         Optional<Path> cached = cache.usableSnapshot(ref);
         if (cached.isPresent()) {
             LOG.debug("{} is cached in {}", ref, cached.get());

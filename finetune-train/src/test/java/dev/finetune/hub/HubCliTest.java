@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.finetune.jobs.LocalTrainingTest;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +68,21 @@ class HubCliTest {
         return cli(Map.of(), args);
     }
 
+    /** The command line in this JVM (for commands that take the hub cache as {@code --cache}). */
+    Run inProcess(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new dev.finetune.cli.Main());
+        cli.setOut(new java.io.PrintWriter(out));
+        cli.setErr(new java.io.PrintWriter(err));
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + ex.getMessage());
+            return 1;
+        });
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), out + err.toString());
+    }
+
     @Test
     void pullListAndRemoveAHubModel() throws Exception {
         Path snap = tmp.resolve("hf-home/hub/models--tiny-org--tiny-gpt2/snapshots").resolve(C);
@@ -79,7 +93,9 @@ class HubCliTest {
         assertTrue(pull.out().contains(REPO + " is ready in " + snap), pull.out());
         assertEquals(0, cli("base-models", "pull", REPO + "@v1").exit());
 
-        Run json = cli("base-models", "list", "--json");
+        String cache = tmp.resolve("hf-home/hub").toString();
+        String ws = tmp.resolve("ws").toString();
+        Run json = inProcess("base-models", "list", "--json", "--cache", cache, "--workspace", ws);
         assertEquals(0, json.exit(), json.out());
         JsonNode arr = new ObjectMapper().readTree(json.stdout());
         assertEquals("base-light", arr.get(0).path("name").asText());
@@ -99,21 +115,21 @@ class HubCliTest {
         }
         assertTrue(found, json.out());
 
-        Run table = cli("base-models", "list");
+        Run table = inProcess("base-models", "list", "--cache", cache, "--workspace", ws);
         assertTrue(table.out().lines().anyMatch(l -> l.startsWith(REPO) && l.contains("main 222222222222") && l.contains("3.5 MB")
                 && l.contains("cached")), table.out());
         assertTrue(table.out().lines().anyMatch(l -> l.startsWith(REPO) && l.contains("v1 111111111111")), table.out());
 
-        Run rm = cli("base-models", "rm", REPO);
+        Run rm = inProcess("base-models", "rm", "--cache", cache, REPO);
         assertEquals(0, rm.exit(), rm.out());
         assertTrue(rm.out().contains("removed " + REPO) && rm.out().contains("freeing"), rm.out());
         assertFalse(Files.exists(tmp.resolve("hf-home/hub/models--tiny-org--tiny-gpt2")));
-        assertEquals(1, cli("base-models", "rm", REPO).exit());
+        assertEquals(1, inProcess("base-models", "rm", "--cache", cache, REPO).exit());
 
         Run missing = cli("base-models", "pull", "tiny-org/not-there");
         assertEquals(1, missing.exit(), missing.out());
         assertTrue(missing.out().contains("error: tiny-org/not-there"), missing.out());
-        Run help = cli("base-models", "pull", "--help");
+        Run help = inProcess("base-models", "pull", "--help");
         assertTrue(help.out().contains("--cache") && help.out().contains("NAME[@REVISION]"), help.out());
     }
 
@@ -141,7 +157,4 @@ class HubCliTest {
         assertTrue(offlineMiss.out().contains("HF_HUB_OFFLINE is set") && offlineMiss.out().contains("refs/v1"), offlineMiss.out());
     }
 
-    static String read(Path p) throws IOException {
-        return Files.readString(p);
-    }
 }

@@ -224,4 +224,75 @@ class HubDownloadTest {
         assertEquals(expected, last[1]);
         assertEquals(expected, last[0]);
     }
+
+    @Test
+    void aShardedRepositoryFetchesTheIndexAndItsShardsOnly() throws Exception {
+        String repo = "tiny-org/sharded";
+        byte[] s1 = "shard one bytes".getBytes();
+        byte[] s2 = "shard two bytes!".getBytes();
+        Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        files.put("config.json", V1.get("config.json"));
+        files.put("model.safetensors.index.json", ("{\"metadata\": {\"total_size\": 31}, \"weight_map\": {"
+                + "\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00002-of-00002.safetensors\", "
+                + "\"c\": \"model-00001-of-00002.safetensors\"}}").getBytes());
+        files.put("model-00001-of-00002.safetensors", s1);
+        files.put("model-00002-of-00002.safetensors", s2);
+        files.put("consolidated.safetensors", "the same weights again, not wanted".getBytes());
+        hub.commit(repo, "main", C1, files);
+        Path snap = HubModels.resolve(repo, config(), DownloadListener.NONE);
+        assertArrayEquals(s1, Files.readAllBytes(snap.resolve("model-00001-of-00002.safetensors")));
+        assertArrayEquals(s2, Files.readAllBytes(snap.resolve("model-00002-of-00002.safetensors")));
+        assertFalse(Files.exists(snap.resolve("consolidated.safetensors")));
+        assertEquals(0, hub.requests.stream().filter(r -> r.path().contains("consolidated")).count());
+        int before = hub.requests.size();
+        assertEquals(snap, HubModels.resolve(repo, config(), DownloadListener.NONE));
+        assertEquals(before, hub.requests.size());
+    }
+
+    @Test
+    void withSymlinksDisabledTheSnapshotHoldsCopies() throws Exception {
+        Map<String, String> env = env();
+        env.put("HF_HUB_DISABLE_SYMLINKS", "1");
+        Path snap = HubModels.resolve(REPO, HubConfig.fromEnvironment(env), DownloadListener.NONE);
+        for (String f : TinyHubModel.WANTED) {
+            assertFalse(Files.isSymbolicLink(snap.resolve(f)), f);
+            assertArrayEquals(V2.get(f), Files.readAllBytes(snap.resolve(f)), f);
+        }
+    }
+
+    @Test
+    void aRenamedRepositoryIsFollowedOnTheSameHost() throws Exception {
+        hub.renamed("old-org/tiny-gpt2", REPO);
+        Path snap = HubModels.resolve("old-org/tiny-gpt2", config(), DownloadListener.NONE);
+        assertEquals(cache.resolve("models--old-org--tiny-gpt2/snapshots").resolve(C2), snap);
+        assertArrayEquals(V2.get("model.safetensors"), Files.readAllBytes(snap.resolve("model.safetensors")));
+    }
+
+    @Test
+    void missingRepositoriesRevisionsAndWeightsSaySo() {
+        HubException repo = assertThrows(HubException.class, () -> HubModels.resolve("tiny-org/nothing", config(), DownloadListener.NONE));
+        assertTrue(repo.getMessage().contains("tiny-org/nothing") && repo.getMessage().contains("401"), repo.getMessage());
+        HubException rev = assertThrows(HubException.class, () -> HubModels.resolve(REPO + "@v9", config(), DownloadListener.NONE));
+        assertEquals(HubException.Reason.NOT_FOUND, rev.reason());
+        assertTrue(rev.getMessage().contains("revision v9 does not exist"), rev.getMessage());
+        Map<String, byte[]> bin = new java.util.LinkedHashMap<>();
+        bin.put("config.json", V1.get("config.json"));
+        bin.put("pytorch_model.bin", "old weights".getBytes());
+        hub.commit("tiny-org/bin-only", "main", C1, bin);
+        HubException noWeights = assertThrows(HubException.class, () -> HubModels.resolve("tiny-org/bin-only", config(),
+                DownloadListener.NONE));
+        assertTrue(noWeights.getMessage().contains("no safetensors weights") && noWeights.getMessage().contains("pytorch_model.bin"),
+                noWeights.getMessage());
+        assertEquals(0, hub.requests.stream().filter(r -> r.path().endsWith(".bin")).count());
+    }
+
+    @Test
+    void aHubRunningWithoutTheNetworkFailsClearly() {
+        Map<String, String> env = env();
+        hub.close();
+        HubException e = assertThrows(HubException.class, () -> HubModels.resolve(REPO, HubConfig.fromEnvironment(env),
+                DownloadListener.NONE));
+        assertEquals(HubException.Reason.NETWORK, e.reason());
+        assertTrue(e.getMessage().contains("cannot reach " + env.get("HF_ENDPOINT")) && e.getMessage().contains(REPO), e.getMessage());
+    }
 }

@@ -50,6 +50,7 @@ final class StubHub implements AutoCloseable {
         return t;
     });
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private final Map<String, byte[]> blobsBySha = new ConcurrentHashMap<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
 
@@ -91,6 +92,12 @@ final class StubHub implements AutoCloseable {
         for (byte[] b : files.values()) {
             blobsBySha.put(sha256(b), b);
         }
+        return this;
+    }
+
+    /** Requests for {@code oldId} are redirected (307, a relative Location) to {@code newId}, as after a rename. */
+    StubHub renamed(String oldId, String newId) {
+        renamed.put(oldId, newId);
         return this;
     }
 
@@ -165,8 +172,13 @@ final class StubHub implements AutoCloseable {
                 send(ex, 404, new Headers());
                 return;
             }
-            Repo repo = repos.get(repoId);
             Headers h = new Headers();
+            if (renamed.containsKey(repoId)) {
+                h.set("Location", raw.replace("/" + repoId + "/", "/" + renamed.get(repoId) + "/"));
+                send(ex, 307, h);
+                return;
+            }
+            Repo repo = repos.get(repoId);
             if (repo == null) {
                 h.set("X-Error-Code", "RepoNotFound");
                 send(ex, 401, h);
