@@ -594,7 +594,7 @@ public final class HubClient {
         @Override
         public void onStart(HubModelRef model, String commit, int files, long bytes) {
             if (files > 0) {
-                LOG.info("downloading {} (commit {}): {} files, {}", model, commit, files, bytes(bytes));
+                LOG.info("downloading {} (commit {}): {} file{}, {}", model, commit, files, files == 1 ? "" : "s", bytes(bytes));
             }
             inner.onStart(model, commit, files, bytes);
         }
