@@ -133,6 +133,14 @@ public final class HubClient {
      * already in the cache (shared with other revisions) are linked, not fetched again.
      */
     public Path download(HubModelRef ref, DownloadListener listener) {
+        return download(ref, listener, false);
+    }
+
+    /**
+     * {@link #download(HubModelRef, DownloadListener)}; with {@code recheck}, the files already cached are
+     * hashed against the etags the hub announces too, and a corrupted one is deleted and fetched again.
+     */
+    public Path download(HubModelRef ref, DownloadListener listener, boolean recheck) {
         if (config.offline()) {
             throw new HubException(Reason.OFFLINE, ref + ": HF_HUB_OFFLINE is set, so nothing is downloaded");
         }
@@ -167,10 +175,20 @@ public final class HubClient {
             List<FileMeta> todo = new ArrayList<>();
             for (String f : wanted) {
                 Path pointer = cache.pointer(pinned, commit, f);
-                if (Files.isRegularFile(pointer)) {
+                if (Files.isRegularFile(pointer) && !recheck) {
                     continue;
                 }
                 FileMeta m = head(pinned, f);
+                if (Files.isRegularFile(pointer)) {
+                    String got = hash(pointer, m);
+                    if (got == null || got.equals(m.etag())) {
+                        continue;
+                    }
+                    LOG.warn("{}: the cached {} is corrupted (its {} is {}, the hub's is {}); downloading it again",
+                            ref.repoId(), f, m.lfs() ? "sha256" : "git sha1", got, m.etag());
+                    Files.deleteIfExists(cache.blob(pinned, m.etag()));
+                    Files.deleteIfExists(pointer);
+                }
                 if (Files.isRegularFile(cache.blob(pinned, m.etag())) && Files.size(cache.blob(pinned, m.etag())) == m.size()) {
                     cache.link(cache.blob(pinned, m.etag()), pointer);
                     l.onFileDone(f, m.size(), false);
@@ -441,33 +459,39 @@ public final class HubClient {
             throw new HubException(Reason.INTEGRITY, pinned.repoId() + ": " + m.file() + " arrived with " + size
                     + " bytes, the hub announced " + m.size() + "; the partial blob was deleted, run again");
         }
-        String algo;
-        MessageDigest d;
-        if (m.lfs()) {
-            algo = "sha256";
-            d = digest("SHA-256");
-        } else if (SHA1.matcher(m.etag()).matches()) {
-            algo = "git sha1";
-            d = digest("SHA-1");
-            d.update(("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
-        } else {
+        String got = hash(part, m);
+        if (got == null) {
             LOG.debug("{}: the etag of {} is neither a sha256 nor a git sha1; checked by size only", pinned.repoId(), m.file());
             return;
         }
-        try (InputStream in = Files.newInputStream(part)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                d.update(buf, 0, n);
-            }
-        }
-        String got = HexFormat.of().formatHex(d.digest());
+        String algo = m.lfs() ? "sha256" : "git sha1";
         if (!got.equals(m.etag())) {
             Files.deleteIfExists(part);
             throw new HubException(Reason.INTEGRITY, pinned.repoId() + ": " + m.file() + " (commit " + m.commit()
                     + ") failed its " + algo + " check: the hub announced " + m.etag() + ", the bytes hash to " + got
                     + "; the blob was deleted");
         }
+    }
+
+    /** The hash of {@code file} that its etag is (sha256 for LFS files, git's blob sha1), or null for other etags. */
+    private static String hash(Path file, FileMeta m) throws IOException {
+        MessageDigest d;
+        if (m.lfs()) {
+            d = digest("SHA-256");
+        } else if (SHA1.matcher(m.etag()).matches()) {
+            d = digest("SHA-1");
+            d.update(("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII));
+        } else {
+            return null;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                d.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(d.digest());
     }
 
     private static MessageDigest digest(String name) {

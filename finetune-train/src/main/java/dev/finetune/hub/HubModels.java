@@ -60,7 +60,8 @@ public final class HubModels {
 
     /**
      * Asks the hub which commit {@code name}'s revision means now and downloads what the cache lacks of
-     * it (the ahead-of-time download of {@code ./finetune base-models pull}). Offline, it is
+     * it (the ahead-of-time download of {@code ./finetune base-models pull}); the files already cached are
+     * re-hashed against the hub's etags and a corrupted one is fetched again. Offline, it is
      * {@link #resolve} from the cache.
      */
     public static Path pull(String name, HubConfig config, DownloadListener listener) {
@@ -68,7 +69,7 @@ public final class HubModels {
         if (config.offline()) {
             return resolve(name, config, listener);
         }
-        return new HubClient(config).download(ref, listener);
+        return new HubClient(config).download(ref, listener, true);
     }
 
     private static HubException offlineMiss(HubModelRef ref, HubCache cache) {

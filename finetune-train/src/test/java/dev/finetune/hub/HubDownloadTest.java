@@ -295,4 +295,23 @@ class HubDownloadTest {
         assertEquals(HubException.Reason.NETWORK, e.reason());
         assertTrue(e.getMessage().contains("cannot reach " + env.get("HF_ENDPOINT")) && e.getMessage().contains(REPO), e.getMessage());
     }
+
+    @Test
+    void pullReplacesACorruptedCachedBlob() throws Exception {
+        Path snap = HubModels.resolve(REPO, config(), DownloadListener.NONE);
+        byte[] good = V2.get("model.safetensors");
+        Path blob = repoDir().resolve("blobs").resolve(StubHub.sha256(good));
+        byte[] bad = good.clone();
+        bad[100] ^= 1;
+        Files.write(blob, bad);
+        Path tok = repoDir().resolve("blobs").resolve(StubHub.gitSha1(V2.get("tokenizer.json")));
+        Files.write(tok, "{}".getBytes());
+        // resolving trusts the cache (hashing every blob on each load would cost too much) ...
+        assertEquals(snap, HubModels.resolve(REPO, config(), DownloadListener.NONE));
+        // ... pull re-checks it and fetches the corrupted files again
+        assertEquals(snap, HubModels.pull(REPO, config(), DownloadListener.NONE));
+        assertArrayEquals(good, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertArrayEquals(V2.get("tokenizer.json"), Files.readAllBytes(snap.resolve("tokenizer.json")));
+        assertTrue(Files.isSymbolicLink(snap.resolve("model.safetensors")));
+    }
 }
