@@ -1,32 +1,54 @@
 package dev.finetune;
 
+import dev.finetune.chat.ChatRequest;
+import dev.finetune.chat.ChatResponse;
+import dev.finetune.chat.ChatStreamEvent;
+import dev.finetune.classify.ClassifyRequest;
+import dev.finetune.classify.ClassifyResponse;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetValidationException;
 import dev.finetune.datasets.DatasetsClient;
 import dev.finetune.datasets.DatasetsCreateResponse;
-import dev.finetune.datasets.DatasetsGetResponse;
 import dev.finetune.datasets.ValidationStatus;
-import dev.finetune.chat.ChatRequest;
-import dev.finetune.chat.ChatResponse;
-import dev.finetune.chat.ChatStreamEvent;
+import dev.finetune.finetuning.CreateFinetunedModelResponse;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.FinetuningClient;
+import dev.finetune.finetuning.FinetuningFailedException;
+import dev.finetune.finetuning.Status;
 import dev.finetune.generate.GenerateRequest;
 import dev.finetune.generate.GenerateResponse;
+import dev.finetune.rerank.RerankRequest;
+import dev.finetune.rerank.RerankResponse;
 import dev.finetune.spi.DatasetValidator;
 import dev.finetune.spi.InferenceBackend;
 import dev.finetune.spi.InferenceBackendFactory;
-import dev.finetune.spi.ModelLookup;
 import dev.finetune.spi.RecordFilter;
+import dev.finetune.spi.RecordFilterFactory;
+import dev.finetune.spi.TrainingBackend;
+import dev.finetune.workspace.JobEvents;
+import dev.finetune.workspace.JobRunner;
+import dev.finetune.workspace.LocalDatasets;
+import dev.finetune.workspace.LocalFinetuning;
+import dev.finetune.workspace.ModelStore;
 import dev.finetune.workspace.Workspace;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,19 +64,28 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * Owns the workspace lock until {@link #close()}; thread-safe.
+ * <p>{@code wait} polls a dataset or a fine-tuned model to a terminal state and returns it; a failure
+ * is thrown, the same way for both: {@link DatasetValidationException} for a dataset that ends
+ * {@code failed}, {@link FinetuningFailedException} for a model that ends {@code STATUS_FAILED}; each
+ * carries the record. A model deleted while waited for is a {@link NotFoundException}; a cancelled one
+ * is returned ({@code STATUS_CANCELLED}: the caller asked for it).
+ *
+ * <p>Every error is a {@link FinetuneException}. Owns the workspace lock until {@link #close()};
+ * thread-safe. A client that runs jobs (the default) trains queued fine-tunes on a background thread;
+ * {@code builder().runJobs(false)} makes a client that only reads and queues (dashboards, listings).
  */
 public final class ClientV2 implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClientV2.class);
 
     private final Workspace workspace;
     private final ExecutorService background;
-    private final DatasetsClient datasets;
-    private final dev.finetune.finetuning.FinetuningClient finetuning;
-    private final ExecutorService trainingRunner;
+    private final LocalDatasets datasets;
+    private final ModelStore models;
+    private final LocalFinetuning finetuning;
+    private final Optional<JobRunner> runner;
+    private final Optional<TrainingBackend> trainer;
     private final Object inferenceLock = new Object();
     private volatile InferenceBackend inference;
-    private volatile ModelLookup modelLookup = ModelLookup.NONE;
 
     private ClientV2(Builder b) {
         this.workspace = Workspace.open(b.workspace);
@@ -63,25 +94,27 @@ public final class ClientV2 implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.trainingRunner = Executors.newFixedThreadPool(b.trainingThreads, r -> {
-            Thread t = new Thread(r, "finetune-training");
-            t.setDaemon(true);
-            return t;
-        });
+        JobRunner jobs = null;
         try {
             Optional<DatasetValidator> validator = b.validator != null ? Optional.of(b.validator) : findValidator();
-            this.datasets = new DatasetsClient(workspace, validator,
+            this.datasets = new LocalDatasets(workspace, validator,
                     b.recordFilters != null ? b.recordFilters : findRecordFilters(), background, b.clock);
             datasets.purgeExpired();
             datasets.resumeInterrupted();
-            Optional<dev.finetune.spi.TrainingBackend> trainer = b.trainingBackend != null ? Optional.of(b.trainingBackend)
-                    : findTrainingBackend();
-            this.finetuning = new dev.finetune.finetuning.FinetuningClient(workspace, id -> datasets.get(id).dataset(), trainer,
-                    trainingRunner, b.clock);
-            this.modelLookup = finetuning::readyModelDir;
-            finetuning.resumeInterrupted();
-        } catch (RuntimeException | java.util.ServiceConfigurationError e) {
-            trainingRunner.shutdownNow();
+            this.trainer = b.trainingBackend != null ? Optional.of(b.trainingBackend) : findTrainingBackend();
+            this.models = new ModelStore(workspace.modelsDir());
+            JobEvents events = new JobEvents(models, b.clock);
+            if (b.runJobs && trainer.isPresent()) {
+                jobs = new JobRunner(models, id -> datasets.get(id).dataset(), id -> workspace.datasets().datasetDir(id),
+                        workspace.baseModelsDir(), trainer.get(), b.trainingThreads, events);
+            }
+            this.runner = Optional.ofNullable(jobs);
+            this.finetuning = new LocalFinetuning(models, id -> datasets.get(id).dataset(), trainer.isPresent(), runner, events);
+            runner.ifPresent(JobRunner::resumeInterrupted);
+        } catch (RuntimeException | ServiceConfigurationError e) {
+            if (jobs != null) {
+                jobs.close();
+            }
             background.shutdownNow();
             workspace.close();
             throw e;
@@ -92,56 +125,107 @@ public final class ClientV2 implements AutoCloseable {
         return new Builder();
     }
 
-    /** A client on the default workspace: {@code $FINETUNE_HOME}, else {@code ~/.finetune}. */
+    /** A client on the default workspace ({@code $FINETUNE_HOME}, else {@code ~/.finetune}) that runs jobs. */
     public static ClientV2 local() {
         return builder().build();
     }
 
+    /** Datasets: upload, get, list, delete. */
     public DatasetsClient datasets() {
         return datasets;
     }
 
-    public Workspace workspace() {
-        return workspace;
-    }
-
     /** The fine-tuning resource: create, get, list, update, delete, cancel, events and step metrics. */
-    public dev.finetune.finetuning.FinetuningClient finetuning() {
+    public FinetuningClient finetuning() {
         return finetuning;
     }
 
-    /** Waits until the model is ready, failed, cancelled or deleted, polling every 2 seconds. */
-    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.FinetunedModel model) {
-        return waitForModel(model.id().orElseThrow(() -> new BadRequestException("the model has no id: create it first")),
-                Poller.DEFAULT_INTERVAL, Optional.empty());
-    }
-
-    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.FinetunedModel model, Duration timeout) {
-        return waitForModel(model.id().orElseThrow(() -> new BadRequestException("the model has no id: create it first")),
-                Poller.DEFAULT_INTERVAL, Optional.of(timeout));
-    }
-
-    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.CreateFinetunedModelResponse created) {
-        return wait(created.finetunedModel());
-    }
-
-    public dev.finetune.finetuning.FinetunedModel wait(dev.finetune.finetuning.CreateFinetunedModelResponse created,
-                                                       Duration timeout, Duration interval) {
-        return waitForModel(created.finetunedModel().id().orElseThrow(), interval, Optional.of(timeout));
+    /** The workspace folder this client owns (datasets, models, base models, the audit trail). */
+    public Path root() {
+        return workspace.root();
     }
 
     /**
-     * Polls a fine-tuned model to a terminal status and returns it; a failed model is returned, not
-     * thrown: its {@code failure_reason} and events say why (inspect before retrying).
+     * The workspace's audit trail, oldest first: one record per dataset create, delete and purge (time,
+     * dataset id and name, OS user, SHA-256 and size of the upload, row and PII counts; never values).
      */
-    private dev.finetune.finetuning.FinetunedModel waitForModel(String id, Duration interval, Optional<Duration> timeout) {
-        return Poller.until(() -> {
-            try {
-                return finetuning.getFinetunedModel(id).finetunedModel();
-            } catch (NotFoundException e) {
-                return null;
-            }
-        }, m -> m == null || m.status().map(dev.finetune.finetuning.Status::isTerminal).orElse(false), interval, timeout);
+    public List<com.fasterxml.jackson.databind.JsonNode> audit() {
+        return workspace.readAudit();
+    }
+
+    /** Whether this client trains queued fine-tunes (see {@link Builder#runJobs(boolean)}). */
+    public boolean runsJobs() {
+        return runner.isPresent();
+    }
+
+    /**
+     * What the training and inference code runs on, for a health check: e.g. {@code kernel=vector}
+     * (the Vector API matmul) or {@code kernel=scalar} (plain Java, several times slower: the JVM lacks
+     * {@code --add-modules jdk.incubator.vector}), and the thread count. Empty without finetune-train.
+     */
+    public Map<String, String> runtime() {
+        return trainer.map(TrainingBackend::runtime).orElse(Map.of());
+    }
+
+    /** Waits, without a time limit, until the dataset is validated; see the class comment for failures. */
+    public Dataset wait(Dataset dataset) {
+        return wait(dataset, WaitOptions.defaults());
+    }
+
+    public Dataset wait(Dataset dataset, WaitOptions options) {
+        return waitForDataset(dataset.id(), options);
+    }
+
+    public Dataset wait(DatasetsCreateResponse created) {
+        return wait(created, WaitOptions.defaults());
+    }
+
+    public Dataset wait(DatasetsCreateResponse created, WaitOptions options) {
+        return waitForDataset(created.id(), options);
+    }
+
+    /** Waits, without a time limit, until the fine-tune is ready (or cancelled); see the class comment for failures. */
+    public FinetunedModel wait(FinetunedModel model) {
+        return wait(model, WaitOptions.defaults());
+    }
+
+    public FinetunedModel wait(FinetunedModel model, WaitOptions options) {
+        return waitForModel(model.id().orElseThrow(() -> new BadRequestException("the model has no id: create it first")),
+                options);
+    }
+
+    public FinetunedModel wait(CreateFinetunedModelResponse created) {
+        return wait(created.finetunedModel(), WaitOptions.defaults());
+    }
+
+    public FinetunedModel wait(CreateFinetunedModelResponse created, WaitOptions options) {
+        return wait(created.finetunedModel(), options);
+    }
+
+    private Dataset waitForDataset(String id, WaitOptions options) {
+        Dataset d = Poller.until(() -> datasets.get(id).dataset(), x -> x.validationStatus().isTerminal(),
+                options.interval(), options.timeout());
+        if (d.validationStatus().equals(ValidationStatus.FAILED)) {
+            throw new DatasetValidationException(d);
+        }
+        return d;
+    }
+
+    private FinetunedModel waitForModel(String id, WaitOptions options) {
+        if (runner.isEmpty() && models.exists(id) && !models.read(id).status().map(Status::isTerminal).orElse(false)) {
+            LOG.warn("waiting for fine-tuned model {} on a client that does not run jobs: it trains only when a client "
+                    + "that does opens this workspace", id);
+        }
+        FinetunedModel m = Poller.until(() -> finetuning.getFinetunedModel(id).finetunedModel(),
+                x -> x.status().map(Status::isTerminal).orElse(false), options.interval(), options.timeout());
+        Status st = m.status().orElseThrow();
+        if (st.equals(Status.STATUS_FAILED)) {
+            throw new FinetuningFailedException(m);
+        }
+        if (st.equals(Status.STATUS_DELETED)) {
+            throw new NotFoundException("fine-tuned model " + id + " was deleted");
+        }
+        return m;
     }
 
     /**
@@ -156,7 +240,7 @@ public final class ClientV2 implements AutoCloseable {
      * A streamed chat answer: text deltas in order, then one {@code message-end} event with the finish
      * reason and usage, delivered to {@code events} on the calling thread.
      */
-    public void chatStream(ChatRequest request, java.util.function.Consumer<ChatStreamEvent> events) {
+    public void chatStream(ChatRequest request, Consumer<ChatStreamEvent> events) {
         inference().chatStream(request, events);
     }
 
@@ -174,18 +258,13 @@ public final class ClientV2 implements AutoCloseable {
      * Documents ordered best first by a rerank model ({@code "<id>-ft"} of a {@code BASE_TYPE_RERANK}
      * fine-tune), each with its index in the request and a relevance score in [0, 1].
      */
-    public dev.finetune.rerank.RerankResponse rerank(dev.finetune.rerank.RerankRequest request) {
+    public RerankResponse rerank(RerankRequest request) {
         return inference().rerank(request);
     }
 
     /** Labels and confidences for each input from a classification model ({@code "<id>-ft"}). */
-    public dev.finetune.classify.ClassifyResponse classify(dev.finetune.classify.ClassifyRequest request) {
+    public ClassifyResponse classify(ClassifyRequest request) {
         return inference().classify(request);
-    }
-
-    /** Lets the fine-tuning side tell inference where ready fine-tuned models live. */
-    public void setModelLookup(ModelLookup lookup) {
-        this.modelLookup = Objects.requireNonNull(lookup);
     }
 
     private InferenceBackend inference() {
@@ -199,7 +278,7 @@ public final class ClientV2 implements AutoCloseable {
                 if (!it.hasNext()) {
                     throw new FinetuneException("no inference backend on the class path: add the finetune-train dependency");
                 }
-                inference = it.next().create(workspace, id -> modelLookup.readyModelDir(id));
+                inference = it.next().create(workspace, models::readyModelDir);
             }
             return inference;
         }
@@ -207,7 +286,7 @@ public final class ClientV2 implements AutoCloseable {
 
     /** Runs one streamed chat on a daemon thread and hands its events over through a small queue. */
     private static final class StreamIterator implements Iterator<ChatStreamEvent> {
-        private final java.util.concurrent.BlockingQueue<Object> queue = new java.util.concurrent.ArrayBlockingQueue<>(256);
+        private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(256);
         private Object next;
         private boolean ended;
 
@@ -255,7 +334,7 @@ public final class ClientV2 implements AutoCloseable {
         @Override
         public ChatStreamEvent next() {
             if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
+                throw new NoSuchElementException();
             }
             ChatStreamEvent e = (ChatStreamEvent) next;
             next = null;
@@ -266,66 +345,20 @@ public final class ClientV2 implements AutoCloseable {
         }
     }
 
-    /** Waits for the dataset to finish validating, polling every 2 seconds without a time limit. */
-    public Dataset wait(DatasetsCreateResponse created) {
-        return waitForDataset(created.id(), Poller.DEFAULT_INTERVAL, Optional.empty());
-    }
-
-    public Dataset wait(DatasetsCreateResponse created, Duration timeout) {
-        return waitForDataset(created.id(), Poller.DEFAULT_INTERVAL, Optional.of(timeout));
-    }
-
-    public Dataset wait(DatasetsCreateResponse created, Duration timeout, Duration interval) {
-        return waitForDataset(created.id(), interval, Optional.of(timeout));
-    }
-
-    public Dataset wait(Dataset dataset) {
-        return waitForDataset(dataset.id(), Poller.DEFAULT_INTERVAL, Optional.empty());
-    }
-
-    public Dataset wait(Dataset dataset, Duration timeout) {
-        return waitForDataset(dataset.id(), Poller.DEFAULT_INTERVAL, Optional.of(timeout));
-    }
-
-    public Dataset wait(Dataset dataset, Duration timeout, Duration interval) {
-        return waitForDataset(dataset.id(), interval, Optional.of(timeout));
-    }
-
-    public Dataset wait(DatasetsGetResponse got) {
-        return wait(got.dataset());
-    }
-
-    public Dataset wait(DatasetsGetResponse got, Duration timeout) {
-        return wait(got.dataset(), timeout);
-    }
-
     /**
-     * Polls the dataset to a terminal status.
-     *
-     * @throws DatasetValidationException when it ends {@code failed}
-     * @throws WaitTimeoutException       "wait timed out after N seconds"
+     * Lets running fine-tunes reach a step boundary and finish their writes (they resume from their
+     * checkpoint on the next open), stops background work (an unfinished validation resumes on the next
+     * open) and releases the workspace.
      */
-    private Dataset waitForDataset(String id, Duration interval, Optional<Duration> timeout) {
-        Dataset d = Poller.until(() -> datasets.get(id).dataset(), x -> x.validationStatus().isTerminal(), interval, timeout);
-        if (d.validationStatus().equals(ValidationStatus.FAILED)) {
-            throw new DatasetValidationException(d);
-        }
-        return d;
-    }
-
-    /** Stops background work (an unfinished validation resumes on the next open) and releases the workspace. */
     @Override
     public void close() {
         InferenceBackend b = inference;
         if (b != null) {
             b.close();
         }
-        trainingRunner.shutdownNow();
+        runner.ifPresent(JobRunner::close);
         background.shutdownNow();
         try {
-            if (!trainingRunner.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warn("a training job did not stop within 60 s; releasing the workspace anyway");
-            }
             if (!background.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("background work did not stop within 30 s; releasing the workspace anyway");
             }
@@ -335,18 +368,18 @@ public final class ClientV2 implements AutoCloseable {
         workspace.close();
     }
 
-    private static Optional<dev.finetune.spi.TrainingBackend> findTrainingBackend() {
-        Iterator<dev.finetune.spi.TrainingBackend> it = ServiceLoader.load(dev.finetune.spi.TrainingBackend.class).iterator();
+    private static Optional<TrainingBackend> findTrainingBackend() {
+        Iterator<TrainingBackend> it = ServiceLoader.load(TrainingBackend.class).iterator();
         return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
     }
 
     /** The PII step from the class path (finetune-validation), or none. */
-    private static java.util.function.Function<dev.finetune.spi.RecordFilterFactory.Context, RecordFilter> findRecordFilters() {
-        Iterator<dev.finetune.spi.RecordFilterFactory> it = ServiceLoader.load(dev.finetune.spi.RecordFilterFactory.class).iterator();
+    private static Function<RecordFilterFactory.Context, RecordFilter> findRecordFilters() {
+        Iterator<RecordFilterFactory> it = ServiceLoader.load(RecordFilterFactory.class).iterator();
         if (!it.hasNext()) {
             return ctx -> RecordFilter.NONE;
         }
-        dev.finetune.spi.RecordFilterFactory f = it.next();
+        RecordFilterFactory f = it.next();
         return f::create;
     }
 
@@ -362,22 +395,31 @@ public final class ClientV2 implements AutoCloseable {
     public static final class Builder {
         private Path workspace = Workspace.defaultRoot();
         private DatasetValidator validator;
-        private java.util.function.Function<dev.finetune.spi.RecordFilterFactory.Context, RecordFilter> recordFilters;
+        private Function<RecordFilterFactory.Context, RecordFilter> recordFilters;
         private Clock clock = Clock.systemUTC();
         private int trainingThreads = 1;
-        private dev.finetune.spi.TrainingBackend trainingBackend;
+        private TrainingBackend trainingBackend;
+        private boolean runJobs = true;
 
         /** Fine-tunes trained at the same time (default 1: one job uses every core). */
         public Builder trainingThreads(int n) {
-            if (n < 1 || n > 64) {
-                throw new BadRequestException("training_threads must be between 1 and 64, got " + n);
-            }
+            Ranges.check("training_threads", n, 1, 64);
             this.trainingThreads = n;
             return this;
         }
 
+        /**
+         * Whether this client trains fine-tunes (default true): it resumes the jobs a stopped process left
+         * and trains new ones in the background. A client built with {@code false} reads, creates and
+         * cancels, but trains nothing: what it creates waits {@code STATUS_QUEUED} for a client that does.
+         */
+        public Builder runJobs(boolean run) {
+            this.runJobs = run;
+            return this;
+        }
+
         /** Uses this training backend instead of the one found through {@link ServiceLoader}. */
-        public Builder trainingBackend(dev.finetune.spi.TrainingBackend backend) {
+        public Builder trainingBackend(TrainingBackend backend) {
             this.trainingBackend = Objects.requireNonNull(backend, "trainingBackend");
             return this;
         }
@@ -405,7 +447,7 @@ public final class ClientV2 implements AutoCloseable {
             return this;
         }
 
-        /** Opens the workspace (taking its lock) and resumes interrupted validations. */
+        /** Opens the workspace (taking its lock), resumes interrupted validations and, when it runs jobs, fine-tunes. */
         public ClientV2 build() {
             return new ClientV2(this);
         }

@@ -10,9 +10,9 @@ import java.util.function.Supplier;
  * The polling loop behind every {@code co.wait(...)}: fetch, stop on a terminal value, else sleep the
  * interval, until the optional timeout. One loop for datasets and fine-tuned models alike.
  */
-public final class Poller {
+final class Poller {
     /** The service SDK's default polling interval. */
-    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+    static final Duration DEFAULT_INTERVAL = WaitOptions.DEFAULT_INTERVAL;
 
     private Poller() {
     }
@@ -22,7 +22,7 @@ public final class Poller {
      *
      * @throws WaitTimeoutException when {@code timeout} passes first
      */
-    public static <T> T until(Supplier<T> fetch, Predicate<T> terminal, Duration interval, Optional<Duration> timeout) {
+    static <T> T until(Supplier<T> fetch, Predicate<T> terminal, Duration interval, Optional<Duration> timeout) {
         Objects.requireNonNull(interval, "interval");
         if (interval.isNegative()) {
             throw new BadRequestException("interval: " + interval + " is out of range; allowed 0 or more");

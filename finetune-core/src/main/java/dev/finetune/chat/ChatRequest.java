@@ -1,5 +1,6 @@
 package dev.finetune.chat;
 
+import dev.finetune.Ranges;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,34 +25,15 @@ public record ChatRequest(String model, List<ChatMessage> messages, Optional<Int
         k = k == null ? Optional.empty() : k;
         seed = seed == null ? Optional.empty() : seed;
         if (model.isBlank()) {
-            throw new IllegalArgumentException("model must not be blank");
+            throw Ranges.invalid("model", "must not be blank");
         }
         if (messages.isEmpty()) {
-            throw new IllegalArgumentException("messages must hold at least one message");
+            throw Ranges.invalid("messages", "must hold at least one message");
         }
-        maxTokens.ifPresent(v -> check("max_tokens", v, 1, Integer.MAX_VALUE));
-        temperature.ifPresent(v -> checkFloat("temperature", v, 0f, 5f));
-        p.ifPresent(v -> checkFloat("p", v, 0.01f, 0.99f));
-        k.ifPresent(v -> check("k", v, 0, 500));
-    }
-
-    static void check(String field, double value, double min, double max) {
-        if (!(value >= min && value <= max)) {
-            throw new IllegalArgumentException(field + " must be between " + fmt(min) + " and " + fmt(max)
-                    + " (inclusive), got " + fmt(value));
-        }
-    }
-
-    /** Bounds compared in float, so that {@code 0.01f} is inside 0.01..0.99. */
-    static void checkFloat(String field, float value, float min, float max) {
-        if (!(value >= min && value <= max)) {
-            throw new IllegalArgumentException(field + " must be between " + min + " and " + max
-                    + " (inclusive), got " + value);
-        }
-    }
-
-    private static String fmt(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+        maxTokens.ifPresent(v -> Ranges.atLeast("max_tokens", v, 1));
+        temperature.ifPresent(v -> Ranges.check("temperature", v, 0f, 5f));
+        p.ifPresent(v -> Ranges.check("p", v, 0.01f, 0.99f));
+        k.ifPresent(v -> Ranges.check("k", v, 0, 500));
     }
 
     public static ModelStage builder() {

@@ -1,5 +1,6 @@
 package dev.finetune.chat;
 
+import dev.finetune.Ranges;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
@@ -31,8 +32,7 @@ public enum ChatRole {
             case "system" -> SYSTEM;
             case "user" -> USER;
             case "assistant", "chatbot" -> ASSISTANT;
-            default -> throw new IllegalArgumentException("unknown chat role \"" + name
-                    + "\" (expected system, user or assistant)");
+            default -> throw Ranges.invalid("role", "unknown chat role \"" + name + "\" (expected system, user or assistant)");
         };
     }
 }

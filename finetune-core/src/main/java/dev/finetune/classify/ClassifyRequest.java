@@ -1,5 +1,6 @@
 package dev.finetune.classify;
 
+import dev.finetune.Ranges;
 import java.util.List;
 import java.util.Objects;
 
@@ -16,11 +17,11 @@ public record ClassifyRequest(String model, List<String> inputs) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(inputs, "inputs");
         if (inputs.isEmpty() || inputs.size() > MAX_INPUTS) {
-            throw new IllegalArgumentException("inputs must hold 1 to " + MAX_INPUTS + " texts, got " + inputs.size());
+            throw Ranges.invalid("inputs", "must hold 1 to " + MAX_INPUTS + " texts, got " + inputs.size());
         }
         for (int i = 0; i < inputs.size(); i++) {
             if (inputs.get(i) == null || inputs.get(i).isEmpty()) {
-                throw new IllegalArgumentException("inputs[" + i + "] must be a non-empty text");
+                throw Ranges.invalid("inputs[" + i + "]", "must be a non-empty text");
             }
         }
         inputs = List.copyOf(inputs);

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * A dataset as the service described it, with Cohere's wire fields (snake_case through
- * {@code Json.mapper()}). {@code pii} is this library's addition: the summary of the pre-storage
+ * {@code Json}). {@code pii} is this library's addition: the summary of the pre-storage
  * record filter, absent when no filter ran.
  */
 public record Dataset(

@@ -1,7 +1,7 @@
 package dev.finetune.datasets;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
+import dev.finetune.json.WireValue;
 import java.util.List;
 import java.util.Objects;
 
@@ -10,7 +10,7 @@ import java.util.Objects;
  * compatible: an unknown wire value is kept (and rejected only where a known type is needed), and
  * {@link #toString()} is the wire value.
  */
-public final class DatasetType {
+public final class DatasetType extends WireValue {
     public static final DatasetType CHAT_FINETUNE_INPUT = new DatasetType("chat-finetune-input");
     /** The legacy Generate type: {@code {"prompt", "completion"}} JSONL or CSV. */
     public static final DatasetType PROMPT_COMPLETION_FINETUNE_INPUT = new DatasetType("prompt-completion-finetune-input");
@@ -23,10 +23,8 @@ public final class DatasetType {
     private static final List<DatasetType> KNOWN = List.of(CHAT_FINETUNE_INPUT, PROMPT_COMPLETION_FINETUNE_INPUT,
             RERANKER_FINETUNE_INPUT, SINGLE_LABEL_CLASSIFICATION_FINETUNE_INPUT, MULTI_LABEL_CLASSIFICATION_FINETUNE_INPUT);
 
-    private final String value;
-
     private DatasetType(String value) {
-        this.value = value;
+        super(value);
     }
 
     /** The type with this wire name; an unknown name gives a type for which {@link #isKnown()} is false. */
@@ -34,7 +32,7 @@ public final class DatasetType {
     public static DatasetType valueOf(String value) {
         Objects.requireNonNull(value, "dataset type");
         for (DatasetType t : KNOWN) {
-            if (t.value.equals(value)) {
+            if (t.toString().equals(value)) {
                 return t;
             }
         }
@@ -48,21 +46,5 @@ public final class DatasetType {
 
     public boolean isKnown() {
         return KNOWN.contains(this);
-    }
-
-    @JsonValue
-    @Override
-    public String toString() {
-        return value;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof DatasetType && ((DatasetType) o).value.equals(value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
     }
 }

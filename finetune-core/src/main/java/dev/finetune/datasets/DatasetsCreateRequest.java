@@ -1,5 +1,6 @@
 package dev.finetune.datasets;
 
+import dev.finetune.Ranges;
 import dev.finetune.BadRequestException;
 import java.util.Objects;
 
@@ -157,9 +158,7 @@ public final class DatasetsCreateRequest {
 
         @Override
         public OptionalStage retentionDays(int days) {
-            if (days < 1 || days > 3650) {
-                throw new BadRequestException("retention_days must be between 1 and 3650 (inclusive), got " + days);
-            }
+            Ranges.check("retention_days", days, 1, 3650);
             this.retentionDays = days;
             return this;
         }

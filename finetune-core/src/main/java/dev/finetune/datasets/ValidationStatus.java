@@ -1,7 +1,7 @@
 package dev.finetune.datasets;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
+import dev.finetune.json.WireValue;
 import java.util.List;
 import java.util.Objects;
 
@@ -9,7 +9,7 @@ import java.util.Objects;
  * Where a dataset is in validation, by wire name. Forward compatible like {@link DatasetType}:
  * unknown wire values are kept; {@link #toString()} is the wire value.
  */
-public final class ValidationStatus {
+public final class ValidationStatus extends WireValue {
     public static final ValidationStatus UNKNOWN = new ValidationStatus("unknown");
     public static final ValidationStatus QUEUED = new ValidationStatus("queued");
     public static final ValidationStatus PROCESSING = new ValidationStatus("processing");
@@ -19,17 +19,15 @@ public final class ValidationStatus {
 
     private static final List<ValidationStatus> KNOWN = List.of(UNKNOWN, QUEUED, PROCESSING, FAILED, VALIDATED, SKIPPED);
 
-    private final String value;
-
     private ValidationStatus(String value) {
-        this.value = value;
+        super(value);
     }
 
     @JsonCreator
     public static ValidationStatus valueOf(String value) {
         Objects.requireNonNull(value, "validation status");
         for (ValidationStatus s : KNOWN) {
-            if (s.value.equals(value)) {
+            if (s.toString().equals(value)) {
                 return s;
             }
         }
@@ -39,21 +37,5 @@ public final class ValidationStatus {
     /** True for the states a dataset never leaves: {@code failed}, {@code validated}, {@code skipped}. */
     public boolean isTerminal() {
         return equals(FAILED) || equals(VALIDATED) || equals(SKIPPED);
-    }
-
-    @JsonValue
-    @Override
-    public String toString() {
-        return value;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ValidationStatus && ((ValidationStatus) o).value.equals(value);
-    }
-
-    @Override
-    public int hashCode() {
-        return value.hashCode();
     }
 }

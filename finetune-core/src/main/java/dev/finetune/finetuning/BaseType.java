@@ -1,6 +1,7 @@
 package dev.finetune.finetuning;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.finetune.json.WireValue;
 import java.util.Map;
 import java.util.Objects;
 
@@ -18,6 +19,13 @@ public final class BaseType extends WireValue {
 
     private static final Map<String, BaseType> KNOWN = index(BASE_TYPE_UNSPECIFIED, BASE_TYPE_GENERATIVE, BASE_TYPE_CLASSIFICATION, BASE_TYPE_RERANK, BASE_TYPE_CHAT);
 
+    private static final Map<String, java.util.List<dev.finetune.datasets.DatasetType>> DATASETS = Map.of(
+            "BASE_TYPE_CHAT", java.util.List.of(dev.finetune.datasets.DatasetType.CHAT_FINETUNE_INPUT),
+            "BASE_TYPE_GENERATIVE", java.util.List.of(dev.finetune.datasets.DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT),
+            "BASE_TYPE_RERANK", java.util.List.of(dev.finetune.datasets.DatasetType.RERANKER_FINETUNE_INPUT),
+            "BASE_TYPE_CLASSIFICATION", java.util.List.of(dev.finetune.datasets.DatasetType.SINGLE_LABEL_CLASSIFICATION_FINETUNE_INPUT,
+                    dev.finetune.datasets.DatasetType.MULTI_LABEL_CLASSIFICATION_FINETUNE_INPUT));
+
     private BaseType(String value) {
         super(value);
     }
@@ -28,6 +36,16 @@ public final class BaseType extends WireValue {
         Objects.requireNonNull(value, "value");
         BaseType known = KNOWN.get(value);
         return known != null ? known : new BaseType(value);
+    }
+
+    /** The dataset types a fine-tune of this base type trains on. */
+    public java.util.List<dev.finetune.datasets.DatasetType> datasetTypes() {
+        return DATASETS.getOrDefault(toString(), java.util.List.of());
+    }
+
+    /** Whether a fine-tune of this base type can train on a dataset of {@code type}. */
+    public boolean accepts(dev.finetune.datasets.DatasetType type) {
+        return datasetTypes().contains(type);
     }
 
     public boolean isKnown() {

@@ -1,5 +1,6 @@
 package dev.finetune.finetuning;
 
+import dev.finetune.Ranges;
 import dev.finetune.BadRequestException;
 import java.util.Optional;
 
@@ -44,13 +45,13 @@ public record Hyperparameters(Optional<Integer> trainEpochs, Optional<Double> le
         loraTargetModules = orEmpty(loraTargetModules);
         seed = orEmpty(seed);
         strategy = orEmpty(strategy);
-        trainEpochs.ifPresent(v -> check("train_epochs", v, 1, 10));
-        learningRate.ifPresent(v -> check("learning_rate", v, 0.00005, 0.1));
-        trainBatchSize.ifPresent(v -> check("train_batch_size", v, 2, 16));
-        earlyStoppingThreshold.ifPresent(v -> check("early_stopping_threshold", v, 0.001, 0.1));
-        earlyStoppingPatience.ifPresent(v -> check("early_stopping_patience", v, 0, 10));
-        loraAlpha.ifPresent(v -> check("lora_alpha", v, 1, 128));
-        loraRank.ifPresent(v -> check("lora_rank", v, 1, 32));
+        trainEpochs.ifPresent(v -> Ranges.check("train_epochs", v, 1, 10));
+        learningRate.ifPresent(v -> Ranges.check("learning_rate", v, 0.00005, 0.1));
+        trainBatchSize.ifPresent(v -> Ranges.check("train_batch_size", v, 2, 16));
+        earlyStoppingThreshold.ifPresent(v -> Ranges.check("early_stopping_threshold", v, 0.001, 0.1));
+        earlyStoppingPatience.ifPresent(v -> Ranges.check("early_stopping_patience", v, 0, 10));
+        loraAlpha.ifPresent(v -> Ranges.check("lora_alpha", v, 1, 128));
+        loraRank.ifPresent(v -> Ranges.check("lora_rank", v, 1, 32));
         loraTargetModules.ifPresent(v -> {
             if (!v.isKnown() || v.equals(LoraTargetModules.LORA_TARGET_MODULES_UNSPECIFIED)) {
                 throw new BadRequestException("lora_target_modules: " + v + " is not one of LORA_TARGET_MODULES_QV, "
@@ -66,20 +67,6 @@ public record Hyperparameters(Optional<Integer> trainEpochs, Optional<Double> le
 
     private static <T> Optional<T> orEmpty(Optional<T> o) {
         return o == null ? Optional.empty() : o;
-    }
-
-    private static void check(String field, double value, double min, double max) {
-        if (!(value >= min && value <= max)) {
-            throw new BadRequestException(field + ": " + plain(value) + " is outside the allowed range " + plain(min)
-                    + " to " + plain(max) + " (inclusive)");
-        }
-    }
-
-    private static String plain(double v) {
-        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
-            return Long.toString((long) v);
-        }
-        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     /** Every setting at its default. */

@@ -1,6 +1,7 @@
 package dev.finetune.finetuning;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.finetune.json.WireValue;
 import java.util.Map;
 import java.util.Objects;
 

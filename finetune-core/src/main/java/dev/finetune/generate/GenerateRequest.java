@@ -1,5 +1,7 @@
 package dev.finetune.generate;
 
+import dev.finetune.BadRequestException;
+import dev.finetune.Ranges;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,27 +26,16 @@ public record GenerateRequest(String prompt, String model, Optional<Integer> max
         returnLikelihoods = returnLikelihoods == null ? ReturnLikelihoods.NONE : returnLikelihoods;
         stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
         if (prompt.isEmpty()) {
-            throw new IllegalArgumentException("prompt must not be empty");
+            throw Ranges.invalid("prompt", "must not be empty");
         }
         int min = returnLikelihoods == ReturnLikelihoods.ALL ? 0 : 1;
         if (maxTokens.isPresent() && maxTokens.get() < min) {
-            throw new IllegalArgumentException("max_tokens must be at least " + min
-                    + (min == 0 ? "" : " (0 is allowed only with return_likelihoods ALL)") + ", got " + maxTokens.get());
+            throw new BadRequestException("max_tokens: " + maxTokens.get() + " is outside the allowed range " + min
+                    + " or more" + (min == 0 ? "" : " (0 is allowed only with return_likelihoods ALL)"));
         }
-        temperature.ifPresent(v -> checkFloat("temperature", v, 0f, 5f));
-        p.ifPresent(v -> checkFloat("p", v, 0.01f, 0.99f));
-        k.ifPresent(v -> {
-            if (v < 0 || v > 500) {
-                throw new IllegalArgumentException("k must be between 0 and 500 (inclusive), got " + v);
-            }
-        });
-    }
-
-    private static void checkFloat(String field, float value, float min, float max) {
-        if (!(value >= min && value <= max)) {
-            throw new IllegalArgumentException(field + " must be between " + min + " and " + max
-                    + " (inclusive), got " + value);
-        }
+        temperature.ifPresent(v -> Ranges.check("temperature", v, 0f, 5f));
+        p.ifPresent(v -> Ranges.check("p", v, 0.01f, 0.99f));
+        k.ifPresent(v -> Ranges.check("k", v, 0, 500));
     }
 
     public static PromptStage builder() {

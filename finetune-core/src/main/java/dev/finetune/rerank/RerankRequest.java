@@ -1,5 +1,6 @@
 package dev.finetune.rerank;
 
+import dev.finetune.Ranges;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,27 +24,19 @@ public record RerankRequest(String model, String query, List<String> documents, 
         topN = topN == null ? Optional.empty() : topN;
         maxTokensPerDoc = maxTokensPerDoc == null ? Optional.empty() : maxTokensPerDoc;
         if (query.isBlank()) {
-            throw new IllegalArgumentException("query must not be empty");
+            throw Ranges.invalid("query", "must not be empty");
         }
         if (documents.isEmpty() || documents.size() > MAX_DOCUMENTS) {
-            throw new IllegalArgumentException("documents must hold 1 to " + MAX_DOCUMENTS + " documents, got " + documents.size());
+            throw Ranges.invalid("documents", "must hold 1 to " + MAX_DOCUMENTS + " documents, got " + documents.size());
         }
         for (int i = 0; i < documents.size(); i++) {
             if (documents.get(i) == null) {
-                throw new IllegalArgumentException("documents[" + i + "] is null");
+                throw Ranges.invalid("documents[" + i + "]", "must not be null");
             }
         }
         documents = List.copyOf(documents);
-        topN.ifPresent(n -> {
-            if (n < 1) {
-                throw new IllegalArgumentException("top_n must be at least 1, got " + n);
-            }
-        });
-        maxTokensPerDoc.ifPresent(n -> {
-            if (n < 1) {
-                throw new IllegalArgumentException("max_tokens_per_doc must be at least 1, got " + n);
-            }
-        });
+        topN.ifPresent(n -> Ranges.atLeast("top_n", n, 1));
+        maxTokensPerDoc.ifPresent(n -> Ranges.atLeast("max_tokens_per_doc", n, 1));
     }
 
     public static ModelStage builder() {

@@ -57,4 +57,12 @@ public interface TrainingBackend {
      * An exception fails the job; its message becomes the model's failure reason.
      */
     Outcome train(Job job, Context context) throws Exception;
+
+    /**
+     * What this backend computes with, for a health check ({@code ClientV2.runtime()}): e.g.
+     * {@code kernel} and {@code threads}.
+     */
+    default java.util.Map<String, String> runtime() {
+        return java.util.Map.of();
+    }
 }

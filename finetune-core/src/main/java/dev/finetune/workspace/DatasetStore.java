@@ -83,7 +83,7 @@ public final class DatasetStore {
 
     /** Removes a staging folder whose upload failed. */
     public void discardStaging(String id) {
-        deleteTree(dir.resolve(".staging-" + id));
+        FileOps.deleteTree(dir.resolve(".staging-" + id));
     }
 
     public synchronized Optional<Dataset> read(String id) {
@@ -92,7 +92,7 @@ public final class DatasetStore {
         }
         Path f = dir.resolve(id).resolve(DATASET_FILE);
         try {
-            return Optional.of(Json.mapper().readValue(f.toFile(), Dataset.class));
+            return Optional.of(Json.readValue(f.toFile(), Dataset.class));
         } catch (java.io.FileNotFoundException | NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -132,7 +132,7 @@ public final class DatasetStore {
     /** Writes any value as JSON, atomically, to {@code file}. */
     public static void writeJson(Path file, Object value) {
         try {
-            byte[] bytes = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+            byte[] bytes = Json.prettyWriter().writeValueAsBytes(value);
             AtomicWrite.writeBytes(file, bytes);
         } catch (IOException e) {
             throw new WorkspaceException("cannot write " + file + ": " + e.getMessage(), e);
@@ -173,7 +173,7 @@ public final class DatasetStore {
         } catch (IOException e) {
             throw new WorkspaceException("cannot delete dataset " + id + " in " + dir + ": " + e.getMessage(), e);
         }
-        deleteTree(doomed);
+        FileOps.deleteTree(doomed);
     }
 
     /** Datasets left in {@code queued} or {@code processing} by a process that stopped; the client validates them again. */
@@ -198,11 +198,11 @@ public final class DatasetStore {
                 String n = p.getFileName().toString();
                 if (n.startsWith(".staging-") || n.startsWith(".deleting-") || AtomicWrite.isTemporary(p)) {
                     LOG.info("recovery: removing {}", p);
-                    deleteTree(p);
+                    FileOps.deleteTree(p);
                 } else if (Files.isDirectory(p)) {
                     if (!Files.exists(p.resolve(DATASET_FILE))) {
                         LOG.info("recovery: removing half-written dataset {}", p);
-                        deleteTree(p);
+                        FileOps.deleteTree(p);
                         continue;
                     }
                     try (Stream<Path> files = Files.list(p)) {
@@ -215,23 +215,6 @@ public final class DatasetStore {
                     }
                 }
             }
-        }
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            throw new WorkspaceException("cannot delete " + p + ": " + e.getMessage(), e);
         }
     }
 }

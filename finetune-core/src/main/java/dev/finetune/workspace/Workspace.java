@@ -144,6 +144,11 @@ public final class Workspace implements AutoCloseable {
     }
 
     public Path baseModelsDir() {
+        return baseModelsDir(root);
+    }
+
+    /** {@code base-models/} of the workspace at {@code root}: built-in base models are cached here. */
+    public static Path baseModelsDir(Path root) {
         return root.resolve("base-models");
     }
 
@@ -159,7 +164,7 @@ public final class Workspace implements AutoCloseable {
     public void appendAudit(JsonNode record) {
         byte[] line;
         try {
-            line = (Json.mapper().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+            line = (Json.writer().writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new WorkspaceException("cannot serialize audit record: " + e.getMessage(), e);
         }
@@ -177,6 +182,11 @@ public final class Workspace implements AutoCloseable {
 
     /** Reads the audit log, skipping a torn last line. */
     public java.util.List<JsonNode> readAudit() {
+        return readAudit(root);
+    }
+
+    /** Reads the audit log of the workspace at {@code root}, skipping a torn last line. */
+    public static java.util.List<JsonNode> readAudit(Path root) {
         Path f = root.resolve(AUDIT_FILE);
         java.util.List<JsonNode> out = new java.util.ArrayList<>();
         if (!Files.exists(f)) {
@@ -185,7 +195,7 @@ public final class Workspace implements AutoCloseable {
         try {
             for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 try {
-                    out.add(Json.mapper().readTree(l));
+                    out.add(Json.reader().readTree(l));
                 } catch (IOException torn) {
                     LOG.warn("skipping a torn line in {}", f);
                 }

@@ -32,7 +32,7 @@ class DatasetsWireTest {
 
     @Test
     void datasetUsesCohereWireNames() throws Exception {
-        JsonNode j = Json.mapper().valueToTree(sample());
+        JsonNode j = Json.toTree(sample());
         assertEquals("chat-finetune-input", j.get("dataset_type").asText());
         assertEquals("validated", j.get("validation_status").asText());
         assertEquals("2025-01-02T03:04:05Z", j.get("created_at").asText());
@@ -48,12 +48,12 @@ class DatasetsWireTest {
     @Test
     void datasetRoundTripsThroughJson() throws Exception {
         Dataset d = sample();
-        assertEquals(d, Json.mapper().readValue(Json.mapper().writeValueAsString(d), Dataset.class));
+        assertEquals(d, Json.readValue(Json.writer().writeValueAsString(d), Dataset.class));
     }
 
     @Test
     void unknownWireValuesAreKept() throws Exception {
-        Dataset d = Json.mapper().readValue("{\"id\":\"x-1\",\"name\":\"n\",\"created_at\":\"2025-01-02T03:04:05Z\","
+        Dataset d = Json.readValue("{\"id\":\"x-1\",\"name\":\"n\",\"created_at\":\"2025-01-02T03:04:05Z\","
                 + "\"dataset_type\":\"embed-input\",\"validation_status\":\"archived\"}", Dataset.class);
         assertEquals("embed-input", d.datasetType().toString());
         assertFalse(d.datasetType().isKnown());
@@ -85,7 +85,7 @@ class DatasetsWireTest {
     @Property(tries = 100)
     void typeWireNamesRoundTrip(@ForAll @AlphaChars @StringLength(min = 1, max = 30) String name) throws Exception {
         DatasetType t = DatasetType.valueOf(name);
-        assertEquals(t, Json.mapper().readValue(Json.mapper().writeValueAsString(t), DatasetType.class));
+        assertEquals(t, Json.readValue(Json.writer().writeValueAsString(t), DatasetType.class));
         assertEquals(name, t.toString());
     }
 }

@@ -109,18 +109,18 @@ class HyperparametersProperties {
     void jsonRoundTripsAndIsCheckedOnTheWayIn() throws Exception {
         Hyperparameters h = Hyperparameters.builder().trainEpochs(3).learningRate(0.001).loraTargetModules(
                 LoraTargetModules.LORA_TARGET_MODULES_QKVO).strategy(Strategy.STRATEGY_FULL).seed(7).build();
-        String json = Json.mapper().writeValueAsString(h);
+        String json = Json.writer().writeValueAsString(h);
         assertTrue(json.contains("\"train_epochs\":3") && json.contains("\"lora_target_modules\":\"LORA_TARGET_MODULES_QKVO\""), json);
-        assertEquals(h, Json.mapper().readValue(json, Hyperparameters.class));
-        Exception e = assertThrows(Exception.class, () -> Json.mapper().readValue("{\"train_epochs\":11}", Hyperparameters.class));
+        assertEquals(h, Json.readValue(json, Hyperparameters.class));
+        Exception e = assertThrows(Exception.class, () -> Json.readValue("{\"train_epochs\":11}", Hyperparameters.class));
         assertTrue(String.valueOf(e.getMessage()).contains("train_epochs"), e.getMessage());
     }
 
     @Example
     void unknownEnumValuesSurviveARoundTrip() throws Exception {
-        Status s = Json.mapper().readValue("\"STATUS_SOMETHING_NEW\"", Status.class);
+        Status s = Json.readValue("\"STATUS_SOMETHING_NEW\"", Status.class);
         assertFalse(s.isKnown());
-        assertEquals("\"STATUS_SOMETHING_NEW\"", Json.mapper().writeValueAsString(s));
+        assertEquals("\"STATUS_SOMETHING_NEW\"", Json.writer().writeValueAsString(s));
         assertEquals(Status.STATUS_READY, Status.valueOf("STATUS_READY"));
         assertTrue(Status.STATUS_READY.isKnown());
     }
@@ -131,13 +131,13 @@ class HyperparametersProperties {
         assertFalse(w.toString().contains("sk-secret-123"));
         Settings s = Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT)).datasetId("d-1").wandb(w).build();
         FinetunedModel m = FinetunedModel.builder().name("m").settings(s).build();
-        String json = Json.mapper().writeValueAsString(m);
+        String json = Json.writer().writeValueAsString(m);
         assertFalse(json.contains("sk-secret-123"), json);
         assertFalse(m.toString().contains("sk-secret-123"), m.toString());
         assertTrue(json.contains("\"project\":\"p\""), json);
-        WandbConfig in = Json.mapper().readValue("{\"project\":\"p\",\"api_key\":\"k\"}", WandbConfig.class);
+        WandbConfig in = Json.readValue("{\"project\":\"p\",\"api_key\":\"k\"}", WandbConfig.class);
         assertEquals("k", in.apiKey());
         assertEquals(Optional.empty(), in.entity());
-        assertThrows(Exception.class, () -> Json.mapper().readValue("{\"project\":\"p\"}", WandbConfig.class));
+        assertThrows(Exception.class, () -> Json.readValue("{\"project\":\"p\"}", WandbConfig.class));
     }
 }

@@ -12,10 +12,10 @@ class JsonTest {
 
     @Test
     void writesSnakeCaseIsoTimesAndOmitsEmptyOptionals() throws Exception {
-        String json = Json.mapper().writeValueAsString(
+        String json = Json.writer().writeValueAsString(
                 new Sample("chat-finetune-input", Instant.parse("2025-01-02T03:04:05Z"), Optional.empty()));
         assertEquals("{\"dataset_type\":\"chat-finetune-input\",\"created_at\":\"2025-01-02T03:04:05Z\"}", json);
-        Sample back = Json.mapper().readValue(
+        Sample back = Json.readValue(
                 "{\"dataset_type\":\"x\",\"created_at\":\"2025-01-02T03:04:05Z\",\"validation_error\":\"e\",\"new_field\":1}",
                 Sample.class);
         assertEquals(Optional.of("e"), back.validationError());

@@ -111,8 +111,8 @@ class WorkspaceTest {
     @Test
     void auditLinesAreAppended() {
         try (Workspace ws = Workspace.open(root)) {
-            ws.appendAudit(dev.finetune.json.Json.mapper().createObjectNode().put("action", "create"));
-            ws.appendAudit(dev.finetune.json.Json.mapper().createObjectNode().put("action", "delete"));
+            ws.appendAudit(dev.finetune.json.Json.object().put("action", "create"));
+            ws.appendAudit(dev.finetune.json.Json.object().put("action", "delete"));
             assertEquals(2, ws.readAudit().size());
         }
     }

@@ -56,7 +56,7 @@ public record TaskHead(Kind kind, List<String> labels, boolean multiLabel, int m
                     .addFloats("head.weight", DType.F32, new long[] {C, K}, linear.parameters(), 0)
                     .addFloats("head.bias", DType.F32, new long[] {K}, linear.parameters(), C * K)
                     .metadata(Map.of("task", kind.name().toLowerCase(java.util.Locale.ROOT),
-                            "labels", Json.mapper().writeValueAsString(labels),
+                            "labels", Json.writer().writeValueAsString(labels),
                             "multi_label", Boolean.toString(multiLabel),
                             "max_tokens", Integer.toString(maxTokens),
                             "end_token", Integer.toString(endToken)))
@@ -75,7 +75,7 @@ public record TaskHead(Kind kind, List<String> labels, boolean multiLabel, int m
         try (SafetensorsReader r = SafetensorsReader.open(f)) {
             Map<String, String> meta = r.metadata();
             Kind kind = Kind.valueOf(require(meta, "task", f).toUpperCase(java.util.Locale.ROOT));
-            List<String> labels = Json.mapper().readValue(require(meta, "labels", f), new TypeReference<List<String>>() { });
+            List<String> labels = Json.readValue(require(meta, "labels", f), new TypeReference<List<String>>() { });
             long[] shape = r.tensor("head.weight").shape();
             if (shape.length != 2) {
                 throw new FinetuneException(f + ": head.weight must be a matrix (C, K)");

@@ -10,11 +10,14 @@ import java.util.Map;
 /**
  * Chat and generative fine-tunes: next-token cross-entropy on the template's trained tokens. Every
  * example is padded to one length T (the longest, at most the context); a batch is split into
- * micro-batches whose logits fit {@link LocalTrainingBackend#MICRO_BATCH_LOGITS_BYTES}, gradients
+ * micro-batches whose logits fit {@link MICRO_BATCH_LOGITS_BYTES}, gradients
  * accumulated and normalized by the whole batch's target count. Evaluation: {@code cross_entropy} (mean
  * nats per trained token) and {@code accuracy} (top-1 next-token accuracy on trained tokens).
  */
 final class LanguageModelTask implements Task {
+    /** Logits memory a micro-batch may use; larger batches accumulate gradients over micro-batches. */
+    static final long MICRO_BATCH_LOGITS_BYTES = Long.getLong("finetune.microBatchLogitsBytes", 256L << 20);
+
     private final GPT2 model;
     private final List<ChatTemplate.Example> train;
     private final List<ChatTemplate.Example> eval;
@@ -34,7 +37,7 @@ final class LanguageModelTask implements Task {
             t = Math.max(t, e.tokens().length - 1);
         }
         this.T = Math.min(t, model.config().maxSeqLen());
-        this.mb = (int) Math.max(1, Math.min(B, LocalTrainingBackend.MICRO_BATCH_LOGITS_BYTES
+        this.mb = (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
                 / (4L * T * model.config().vocabSize())));
         this.tokens = new int[B * T];
         this.targets = new int[B * T];

@@ -66,7 +66,31 @@ public final class Kernels {
                 return v.get();
             }
         }
-        LOG.debug("GEMM: plain-Java blocked kernel, {} threads", Parallel.threads());
+        if ("false".equalsIgnoreCase(System.getProperty("finetune.vector"))) {
+            LOG.info("GEMM: plain-Java blocked kernel (-Dfinetune.vector=false), {} threads", Parallel.threads());
+        } else {
+            LOG.warn("the Vector API is not available to this JVM, so the plain-Java matmul runs: training and decoding are "
+                    + "several times slower (about a tenth of the vector kernel's GFLOP/s). Start java with "
+                    + "--add-modules jdk.incubator.vector (Maven: Surefire's argLine, exec's <argument>; the ./finetune "
+                    + "launcher adds it)");
+        }
         return new BlockedGemm();
+    }
+
+    /**
+     * The kernels in use, for a health check: {@code kernel} is {@code vector} (the Vector API GEMM) or
+     * {@code scalar} (plain Java), {@code vector_bits} the preferred vector width when known, and
+     * {@code threads} the size of the library's pool.
+     */
+    public static java.util.Map<String, String> describe() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        boolean vector = !(GEMM instanceof BlockedGemm);
+        m.put("kernel", vector ? "vector" : "scalar");
+        m.put("gemm", GEMM.getClass().getSimpleName());
+        m.put("threads", Integer.toString(Parallel.threads()));
+        if (!vector) {
+            m.put("hint", "start java with --add-modules jdk.incubator.vector for the vector kernel");
+        }
+        return m;
     }
 }

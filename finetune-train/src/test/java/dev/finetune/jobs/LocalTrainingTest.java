@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.chat.ChatMessage;
 import dev.finetune.chat.ChatRequest;
 import dev.finetune.datasets.Dataset;
@@ -66,18 +67,18 @@ public class LocalTrainingTest {
         Path base = baseFolder(dir);
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
             Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
             FinetunedModel req = FinetunedModel.builder().name("qa").settings(Settings.builder()
                     .baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
                     .hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(10)
                             .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build()).build()).build();
-            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(120), Duration.ofMillis(50));
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), WaitOptions.timeout(Duration.ofSeconds(120)).interval(Duration.ofMillis(50)));
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
             Map<String, Double> m = done.metrics().orElseThrow();
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy") - 1.0, m.toString());
             String id = done.id().orElseThrow();
             assertTrue(co.finetuning().listTrainingStepMetrics(id).stepMetrics().size() > 5);
-            try (var files = Files.list(co.workspace().modelsDir().resolve(id).resolve("tensorboard"))) {
+            try (var files = Files.list(co.finetuning().modelFolder(id).resolve("tensorboard"))) {
                 assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")));
             }
             var answer = co.chat(ChatRequest.builder().model(id + "-ft").messages(List.of(ChatMessage.user("hello there!")))
@@ -87,6 +88,11 @@ public class LocalTrainingTest {
     }
 
     /** A stand-in context that cancels after a number of steps (a crash between checkpoints, then a restart). */
+    /** The language-model task over {@code train} (no eval part: it evaluates on train). */
+    static Task lm(GPT2 model, List<ChatTemplate.Example> train, Hyperparameters hp) {
+        return new LanguageModelTask(model, train, List.of(), hp.batchSize());
+    }
+
     static class StopAfter implements TrainingBackend.Context {
         final int stopAt;
         int steps;
@@ -129,14 +135,14 @@ public class LocalTrainingTest {
                 .learningRate(0.005).earlyStoppingPatience(0).seed(3).build();
         Path a = Files.createDirectories(dir.resolve("a"));
         GPT2 straight = GPT2Checkpoint.load(base);
-        LocalTrainingBackend.fit(straight, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(straight, null, -1, -1, lm(straight, train, hp), hp, a, new StopAfter(Integer.MAX_VALUE));
 
         Path b = Files.createDirectories(dir.resolve("b"));
         GPT2 first = GPT2Checkpoint.load(base);
         // 12 steps in all, evaluations (and checkpoints) every step: stop after 5, then resume in a fresh model
-        LocalTrainingBackend.fit(first, train, List.of(), hp, b, new StopAfter(5));
+        TrainerLoop.fit(first, null, -1, -1, lm(first, train, hp), hp, b, new StopAfter(5));
         GPT2 resumed = GPT2Checkpoint.load(base);
-        LocalTrainingBackend.fit(resumed, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(resumed, null, -1, -1, lm(resumed, train, hp), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(straight.parameters(), resumed.parameters());
     }
 
@@ -154,7 +160,7 @@ public class LocalTrainingTest {
         dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
         Path a = Files.createDirectories(dir.resolve("a"));
-        TrainingBackend.Outcome out = LocalTrainingBackend.fit(model, lora, train, List.of(), hp, a, new StopAfter(Integer.MAX_VALUE));
+        TrainingBackend.Outcome out = TrainerLoop.fit(model, lora, -1, -1, lm(model, train, hp), hp, a, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(before, model.parameters(), "LoRA must not touch the base weights");
         assertTrue(out.metrics().get("cross_entropy") < out.metrics().get("baseline_cross_entropy") - 0.5, out.metrics().toString());
 
@@ -162,11 +168,11 @@ public class LocalTrainingTest {
         dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
         Path b = Files.createDirectories(dir.resolve("b"));
-        LocalTrainingBackend.fit(m2, l2, train, List.of(), hp, b, new StopAfter(7));
+        TrainerLoop.fit(m2, l2, -1, -1, lm(m2, train, hp), hp, b, new StopAfter(7));
         GPT2 m3 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QKVO_FFN, 2);
-        LocalTrainingBackend.fit(m3, l3, train, List.of(), hp, b, new StopAfter(Integer.MAX_VALUE));
+        TrainerLoop.fit(m3, l3, -1, -1, lm(m3, train, hp), hp, b, new StopAfter(Integer.MAX_VALUE));
         assertArrayEquals(lora.parameters(), l3.parameters());
     }
 
@@ -184,7 +190,7 @@ public class LocalTrainingTest {
         int to = bpe.specialTokenId(ChatTemplate.CHATBOT) + 1;
         dev.finetune.lora.LoraAdapter lora = new dev.finetune.lora.LoraAdapter(model.config(), 4, 16,
                 dev.finetune.lora.LoraAdapter.Targets.QV, 1);
-        LocalTrainingBackend.fit(model, lora, from, to, train, List.of(), hp, Files.createDirectories(dir.resolve("a")),
+        TrainerLoop.fit(model, lora, from, to, lm(model, train, hp), hp, Files.createDirectories(dir.resolve("a")),
                 new StopAfter(Integer.MAX_VALUE));
         int C = model.config().channels();
         int wte = model.tensor("wte.weight").offset();
@@ -210,13 +216,12 @@ public class LocalTrainingTest {
         BpeFiles.save(plain, base);
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
             Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("qa")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
             FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(FinetunedModel.builder().name("qa")
                     .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT, base.toString())).datasetId(d.id())
-                            .hyperparameters(Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).build()).build()).build()),
-                    Duration.ofSeconds(120), Duration.ofMillis(50));
+                            .hyperparameters(Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).build()).build()).build()), WaitOptions.timeout(Duration.ofSeconds(120)).interval(Duration.ofMillis(50)));
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
-            Path served = co.workspace().modelsDir().resolve(done.id().orElseThrow());
+            Path served = co.finetuning().modelFolder(done.id().orElseThrow());
             assertEquals(plain.vocabSize() + ChatTemplate.SPECIAL_TOKENS.size() - 1, GPT2Checkpoint.load(served).config().vocabSize());
             assertTrue(dev.finetune.basemodels.BaseModels.templateIds(BpeFiles.load(served)).isPresent());
             assertTrue(Files.exists(served.resolve("adapter_embeddings.safetensors")));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.classify.Classification;
 import dev.finetune.classify.ClassifyRequest;
 import dev.finetune.classify.ClassifyResponse;
@@ -88,13 +89,13 @@ public class TaskFinetuneTest {
 
     static Dataset upload(ClientV2 co, Path file, DatasetType type) {
         return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(type.toString())
-                .type(type).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                .type(type).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
     }
 
     static FinetunedModel train(ClientV2 co, Path base, BaseType type, Dataset d, Hyperparameters hp) {
         FinetunedModel req = FinetunedModel.builder().name(type.toString().toLowerCase()).settings(Settings.builder()
                 .baseModel(BaseModel.of(type, base.toString())).datasetId(d.id()).hyperparameters(hp).build()).build();
-        FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), Duration.ofSeconds(300), Duration.ofMillis(50));
+        FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(req), WaitOptions.timeout(Duration.ofSeconds(300)).interval(Duration.ofMillis(50)));
         assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
         return done;
     }
@@ -114,7 +115,7 @@ public class TaskFinetuneTest {
             }
             assertTrue(m.get("mrr@10") > m.get("baseline_mrr@10") + 0.2, m.toString());
             String id = done.id().orElseThrow();
-            assertTrue(Files.isRegularFile(co.workspace().modelsDir().resolve(id).resolve(TaskHead.FILE)));
+            assertTrue(Files.isRegularFile(co.finetuning().modelFolder(id).resolve(TaskHead.FILE)));
             RerankResponse r = co.rerank(RerankRequest.builder().model(id + "-ft").query("where is the piano?")
                     .documents(List.of("the tiger is here.", "the lemon is here.", "the piano is here.", "the stone is here."))
                     .topN(3).build());
@@ -184,10 +185,14 @@ public class TaskFinetuneTest {
             assertTrue(m.get("accuracy") >= 0.9 && m.get("accuracy") > m.get("baseline_accuracy") + 0.3, m.toString());
             assertTrue(m.get("f1") >= 0.9, m.toString());
             String id = done.id().orElseThrow();
-            Path modelDir = co.workspace().modelsDir().resolve(id);
+            Path modelDir = co.finetuning().modelFolder(id);
             // LoRA: the adapter and the head are saved; the head is not the untrained one
-            assertTrue(Files.isRegularFile(modelDir.resolve("adapter.safetensors")));
-            assertTrue(Files.readString(modelDir.resolve("adapter_config.json")).contains("\"modules_to_save\": [\"head\"]"));
+            assertTrue(Files.isRegularFile(modelDir.resolve("adapter_model.safetensors")));
+            com.fasterxml.jackson.databind.JsonNode peft = dev.finetune.json.Json.reader()
+                    .readTree(Files.readString(modelDir.resolve("adapter_config.json")));
+            assertEquals("head", peft.path("modules_to_save").path(0).asText(), peft.toString());
+            assertEquals("LORA", peft.path("peft_type").asText());
+            assertEquals("SEQ_CLS", peft.path("task_type").asText());
             TaskHead saved = TaskHead.load(modelDir).orElseThrow();
             TaskHead untrained = TaskHead.classify(48, saved.labels(), false, saved.maxTokens(), saved.endToken(), 0);
             assertEquals(List.of("negative", "other", "positive"), saved.labels());
@@ -251,7 +256,7 @@ public class TaskFinetuneTest {
         dev.finetune.lora.LoraAdapter l1 = new dev.finetune.lora.LoraAdapter(m1.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
         RerankTask t1 = rerankTask(m1, bpe, file, 5);
         float[] headBefore = t1.extraSlices().get(0).values().clone();
-        TrainingBackend.Outcome o1 = LocalTrainingBackend.fit(m1, l1, -1, -1, t1, hp, Files.createDirectories(dir.resolve("a")),
+        TrainingBackend.Outcome o1 = TrainerLoop.fit(m1, l1, -1, -1, t1, hp, Files.createDirectories(dir.resolve("a")),
                 new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
         assertTrue(o1.metrics().get("mrr@10") > o1.metrics().get("baseline_mrr@10") + 0.2, o1.metrics().toString());
         assertFalse(java.util.Arrays.equals(headBefore, t1.extraSlices().get(0).values()), "the head must train under LoRA");
@@ -260,11 +265,11 @@ public class TaskFinetuneTest {
         Path b = Files.createDirectories(dir.resolve("b"));
         GPT2 m2 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l2 = new dev.finetune.lora.LoraAdapter(m2.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
-        LocalTrainingBackend.fit(m2, l2, -1, -1, rerankTask(m2, bpe, file, 5), hp, b, new LocalTrainingTest.StopAfter(20));
+        TrainerLoop.fit(m2, l2, -1, -1, rerankTask(m2, bpe, file, 5), hp, b, new LocalTrainingTest.StopAfter(20));
         GPT2 m3 = GPT2Checkpoint.load(base);
         dev.finetune.lora.LoraAdapter l3 = new dev.finetune.lora.LoraAdapter(m3.config(), 2, 16, dev.finetune.lora.LoraAdapter.Targets.QV, 5);
         RerankTask t3 = rerankTask(m3, bpe, file, 5);
-        TrainingBackend.Outcome o3 = LocalTrainingBackend.fit(m3, l3, -1, -1, t3, hp, b, new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        TrainingBackend.Outcome o3 = TrainerLoop.fit(m3, l3, -1, -1, t3, hp, b, new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
         org.junit.jupiter.api.Assertions.assertArrayEquals(l1.parameters(), l3.parameters());
         org.junit.jupiter.api.Assertions.assertArrayEquals(t1.extraSlices().get(0).values(), t3.extraSlices().get(0).values());
         assertEquals(o1.metrics(), o3.metrics());
@@ -285,7 +290,7 @@ public class TaskFinetuneTest {
                 events.add(message);
             }
         };
-        TrainingBackend.Outcome o = LocalTrainingBackend.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
+        TrainingBackend.Outcome o = TrainerLoop.fit(m, null, -1, -1, rerankTask(m, bpe, rerankFile(dir), 1), hp,
                 Files.createDirectories(dir.resolve("a")), ctx);
         assertTrue(o.metrics().get("steps") < 300, o.metrics().toString());
         assertTrue(events.stream().anyMatch(e -> e.startsWith("early stopping") && e.contains("eval mrr@10")), events.toString());

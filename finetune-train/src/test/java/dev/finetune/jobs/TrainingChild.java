@@ -1,6 +1,7 @@
 package dev.finetune.jobs;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetsCreateRequest;
@@ -23,11 +24,11 @@ public final class TrainingChild {
         Path data = Path.of(args[2]);
         try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
             Dataset d = co.wait(co.datasets().create(data, Optional.empty(), DatasetsCreateRequest.builder().name("kill")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
             FinetunedModel m = co.finetuning().createFinetunedModel(TrainingKillTest.request(d.id(), base)).finetunedModel();
             System.out.println(m.id().orElseThrow());
             System.out.flush();
-            co.wait(m, Duration.ofMinutes(10));
+            co.wait(m, WaitOptions.timeout(Duration.ofMinutes(10)));
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetsCreateRequest;
@@ -83,11 +84,10 @@ class TrainingKillTest {
         float[] expected;
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("straight")).build()) {
             Dataset d = co.wait(co.datasets().create(data, Optional.empty(), DatasetsCreateRequest.builder().name("kill")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
-            FinetunedModel m = co.wait(co.finetuning().createFinetunedModel(request(d.id(), base)), Duration.ofMinutes(5),
-                    Duration.ofMillis(50));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
+            FinetunedModel m = co.wait(co.finetuning().createFinetunedModel(request(d.id(), base)), WaitOptions.timeout(Duration.ofMinutes(5)).interval(Duration.ofMillis(50)));
             assertEquals(Status.STATUS_READY, m.status().orElseThrow(), m.failureReason().orElse(""));
-            expected = GPT2Checkpoint.load(co.workspace().modelsDir().resolve(m.id().orElseThrow())).parameters();
+            expected = GPT2Checkpoint.load(co.finetuning().modelFolder(m.id().orElseThrow())).parameters();
         }
         // the killed run
         Path ws = dir.resolve("killed");
@@ -112,9 +112,9 @@ class TrainingKillTest {
         assertTrue(status.contains("STATUS_FINETUNING"), "the child was killed mid-training: " + status);
         assertTrue(steps(ws.resolve("models").resolve(id).resolve("metrics.jsonl")) < 300);
         try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
-            FinetunedModel m = co.wait(co.finetuning().getFinetunedModel(id).finetunedModel(), Duration.ofMinutes(5));
+            FinetunedModel m = co.wait(co.finetuning().getFinetunedModel(id).finetunedModel(), WaitOptions.timeout(Duration.ofMinutes(5)));
             assertEquals(Status.STATUS_READY, m.status().orElseThrow(), m.failureReason().orElse(""));
-            assertArrayEquals(expected, GPT2Checkpoint.load(co.workspace().modelsDir().resolve(id)).parameters());
+            assertArrayEquals(expected, GPT2Checkpoint.load(co.finetuning().modelFolder(id)).parameters());
         }
     }
 }

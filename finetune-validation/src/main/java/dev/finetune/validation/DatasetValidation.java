@@ -3,7 +3,6 @@ package dev.finetune.validation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.WorkspaceException;
@@ -51,8 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DatasetValidation implements DatasetValidator {
     private static final Logger LOG = LoggerFactory.getLogger(DatasetValidation.class);
-    private static final ObjectMapper MAPPER = Json.mapper();
-    private static final ObjectReader READER = MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectReader READER = Json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /** How many row messages are listed before the rest are only counted. */
     static final int MAX_LISTED = 20;
     static final int SAMPLES = 3;
@@ -272,7 +270,7 @@ public final class DatasetValidation implements DatasetValidator {
                         row(scan, job, Messages.csvFieldCount(fields.size(), header.size(), recordStart));
                         continue;
                     }
-                    ObjectNode node = MAPPER.createObjectNode();
+                    ObjectNode node = Json.object();
                     for (int i = 0; i < header.size(); i++) {
                         node.put(header.get(i), fields.get(i));
                     }
@@ -327,7 +325,7 @@ public final class DatasetValidation implements DatasetValidator {
         if (ex == null) {
             return;
         }
-        byte[] bytes = MAPPER.writeValueAsBytes(ex.node());
+        byte[] bytes = Json.writer().writeValueAsBytes(ex.node());
         Hashes.Key key = Hashes.key(bytes);
         if (!keys.add(key)) {
             st.duplicates++;
@@ -350,7 +348,7 @@ public final class DatasetValidation implements DatasetValidator {
                 return;
             default:
                 if (d.record() != ex.node()) {
-                    bytes = MAPPER.writeValueAsBytes(d.record());
+                    bytes = Json.writer().writeValueAsBytes(d.record());
                 }
         }
         if (scan.fatal == null && scan.rowErrors.isEmpty() && scan.filterFail == null) {

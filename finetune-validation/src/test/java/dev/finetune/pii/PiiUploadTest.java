@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetValidationException;
@@ -53,8 +54,7 @@ class PiiUploadTest {
 
     private static Dataset upload(ClientV2 co, Path file, PiiPolicy policy, boolean pseudonyms) {
         return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name("chats")
-                .type(DatasetType.CHAT_FINETUNE_INPUT).piiPolicy(policy).piiPseudonyms(pseudonyms).build()), Duration.ofSeconds(60),
-                Duration.ofMillis(50));
+                .type(DatasetType.CHAT_FINETUNE_INPUT).piiPolicy(policy).piiPseudonyms(pseudonyms).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50)));
     }
 
     @Test
@@ -62,7 +62,7 @@ class PiiUploadTest {
         Path ws = dir.resolve("ws");
         try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
             Dataset d = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder()
-                    .name("chats").type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(50));
+                    .name("chats").type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50)));
             assertEquals("REDACT", d.pii().orElseThrow().policy().orElseThrow());
             assertEquals(1L, d.pii().orElseThrow().findingsByType().get("EMAIL_ADDRESS"));
             assertEquals(1L, d.pii().orElseThrow().findingsByType().get("US_SSN"));
@@ -127,8 +127,7 @@ class PiiUploadTest {
         String id;
         try (ClientV2 co = ClientV2.builder().workspace(ws).clock(java.time.Clock.fixed(t0, java.time.ZoneOffset.UTC)).build()) {
             id = co.wait(co.datasets().create(chatFile(dir), Optional.empty(), DatasetsCreateRequest.builder().name("chats")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).retentionDays(1).keepOriginalFile(true).build()),
-                    Duration.ofSeconds(60), Duration.ofMillis(50)).id();
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).retentionDays(1).keepOriginalFile(true).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50))).id();
             assertTrue(Files.readString(ws.resolve("audit.jsonl")).contains("\"retain_until\":\"2026-01-02T00:00:00Z\""));
         }
         java.time.Instant later = t0.plus(Duration.ofDays(1)).minusSeconds(1);
@@ -156,8 +155,7 @@ class PiiUploadTest {
         Files.write(f, lines);
         try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
             Dataset d = co.wait(co.datasets().create(f, Optional.empty(), DatasetsCreateRequest.builder().name("orders")
-                    .type(DatasetType.CHAT_FINETUNE_INPUT).piiCustomPattern("ACCOUNT", "ACCT-\\d{5}").build()),
-                    Duration.ofSeconds(60), Duration.ofMillis(50));
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).piiCustomPattern("ACCOUNT", "ACCT-\\d{5}").build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50)));
             assertEquals(4L, d.pii().orElseThrow().findingsByType().get("CUSTOM_ACCOUNT"));
         }
         assertFalse(workspaceContains(ws.resolve("datasets"), "ACCT-00"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.WorkspaceException;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.ValidationStatus;
@@ -72,9 +73,9 @@ class ChildProcessTest {
             List<Dataset> all = co.datasets().list(dev.finetune.datasets.DatasetsListRequest.builder().limit(1000).build()).datasets();
             assertFalse(all.isEmpty(), "the child got at least one upload in before it was killed");
             for (Dataset d : all) {
-                Dataset done = co.wait(d, Duration.ofSeconds(30), Duration.ofMillis(20));
+                Dataset done = co.wait(d, WaitOptions.timeout(Duration.ofSeconds(30)).interval(Duration.ofMillis(20)));
                 assertEquals(ValidationStatus.VALIDATED, done.validationStatus());
-                Path folder = co.workspace().datasets().datasetDir(d.id());
+                Path folder = co.root().resolve("datasets").resolve(d.id());
                 assertEquals(16_000, Files.readAllLines(folder.resolve("train.jsonl")).size());
                 assertEquals(4_000, Files.readAllLines(folder.resolve("eval.jsonl")).size());
                 assertTrue(Files.exists(folder.resolve(DatasetStore.REQUEST_FILE)));

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.ClientV2;
 import dev.finetune.NotFoundException;
+import dev.finetune.WaitOptions;
 import dev.finetune.WaitTimeoutException;
 import dev.finetune.WorkspaceException;
 import dev.finetune.datasets.Dataset;
@@ -63,15 +64,15 @@ class ClientV2DatasetsTest {
         try (ClientV2 co = client()) {
             DatasetsCreateResponse r = co.datasets().create(f, Optional.empty(), chatRequest("support chats"));
             assertTrue(r.id().startsWith("support-chats-"), r.id());
-            Dataset d = co.wait(r, TIMEOUT, FAST);
+            Dataset d = co.wait(r, WaitOptions.timeout(TIMEOUT).interval(FAST));
             assertEquals(ValidationStatus.VALIDATED, d.validationStatus());
             assertEquals(8, d.finetuneDatasetMetrics().orElseThrow().trainExamples());
             assertEquals(2, d.finetuneDatasetMetrics().orElseThrow().evalExamples());
-            Path ds = co.workspace().datasets().datasetDir(r.id());
+            Path ds = co.root().resolve("datasets").resolve(r.id());
             assertEquals(8, Files.readAllLines(ds.resolve("train.jsonl")).size());
             assertEquals(2, Files.readAllLines(ds.resolve("eval.jsonl")).size());
             assertFalse(Files.exists(ds.resolve("upload-train.bin")), "the upload is removed unless keepOriginalFile");
-            List<JsonNode> audit = co.workspace().readAudit();
+            List<JsonNode> audit = co.audit();
             assertEquals(1, audit.size());
             String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
             assertEquals(sha, audit.get(0).get("train_sha256").asText());
@@ -84,7 +85,7 @@ class ClientV2DatasetsTest {
         Path f = Fixtures.write(dir, "chats.csv", List.of("role,content", "User,hi"));
         try (ClientV2 co = client()) {
             DatasetsCreateResponse r = co.datasets().create(f, Optional.empty(), chatRequest("csv"));
-            DatasetValidationException e = assertThrows(DatasetValidationException.class, () -> co.wait(r, TIMEOUT, FAST));
+            DatasetValidationException e = assertThrows(DatasetValidationException.class, () -> co.wait(r, WaitOptions.timeout(TIMEOUT).interval(FAST)));
             assertEquals(ValidationStatus.FAILED, e.status());
             assertEquals(r.id(), e.dataset().id());
             assertTrue(e.validationError().orElseThrow().startsWith("line 1 is not a JSON object: chat-finetune-input"));
@@ -97,7 +98,7 @@ class ClientV2DatasetsTest {
         Path f = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(4));
         Dataset before;
         try (ClientV2 co = client()) {
-            before = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("keep me")), TIMEOUT, FAST);
+            before = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("keep me")), WaitOptions.timeout(TIMEOUT).interval(FAST));
         }
         try (ClientV2 co = client()) {
             assertEquals(before, co.datasets().get(before.id()).dataset());
@@ -109,8 +110,8 @@ class ClientV2DatasetsTest {
         Path f = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(4));
         Path upload;
         try (ClientV2 co = client()) {
-            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("tidy")), TIMEOUT, FAST);
-            upload = co.workspace().datasets().datasetDir(d.id()).resolve("upload-train.bin");
+            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("tidy")), WaitOptions.timeout(TIMEOUT).interval(FAST));
+            upload = co.root().resolve("datasets").resolve(d.id()).resolve("upload-train.bin");
         }
         Files.copy(f, upload);
         try (ClientV2 co = client()) {
@@ -131,7 +132,7 @@ class ClientV2DatasetsTest {
         Path f = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(4));
         try (ClientV2 co = client()) {
             for (int i = 0; i < 3; i++) {
-                co.wait(co.datasets().create(f, Optional.empty(), chatRequest("d" + i)), TIMEOUT, FAST);
+                co.wait(co.datasets().create(f, Optional.empty(), chatRequest("d" + i)), WaitOptions.timeout(TIMEOUT).interval(FAST));
                 Thread.sleep(5); // distinct creation times
             }
             List<Dataset> page1 = co.datasets().list(DatasetsListRequest.builder().limit(2).build()).datasets();
@@ -144,7 +145,7 @@ class ClientV2DatasetsTest {
             co.datasets().delete(id);
             assertThrows(NotFoundException.class, () -> co.datasets().get(id));
             assertEquals(2, co.datasets().list().datasets().size());
-            assertEquals("delete", co.workspace().readAudit().get(3).get("action").asText());
+            assertEquals("delete", co.audit().get(3).get("action").asText());
         }
     }
 
@@ -154,9 +155,9 @@ class ClientV2DatasetsTest {
         try (ClientV2 co = client()) {
             DatasetsCreateResponse r = co.datasets().create(new ByteArrayInputStream(bytes), Optional.empty(),
                     DatasetsCreateRequest.builder().name("s").type(DatasetType.CHAT_FINETUNE_INPUT).keepOriginalFile(true).build());
-            co.wait(r, TIMEOUT, FAST);
+            co.wait(r, WaitOptions.timeout(TIMEOUT).interval(FAST));
             assertTrue(java.util.Arrays.equals(bytes,
-                    Files.readAllBytes(co.workspace().datasets().datasetDir(r.id()).resolve("upload-train.bin"))));
+                    Files.readAllBytes(co.root().resolve("datasets").resolve(r.id()).resolve("upload-train.bin"))));
         }
     }
 
@@ -189,15 +190,15 @@ class ClientV2DatasetsTest {
         };
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).validator(new DatasetValidation(WordTokenizer.INSTANCE))
                 .recordFilters(() -> redactor).build()) {
-            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("pii")), TIMEOUT, FAST);
-            Path ds = co.workspace().datasets().datasetDir(d.id());
+            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), chatRequest("pii")), WaitOptions.timeout(TIMEOUT).interval(FAST));
+            Path ds = co.root().resolve("datasets").resolve(d.id());
             String stored = Files.readString(ds.resolve("train.jsonl")) + Files.readString(ds.resolve("eval.jsonl"));
             assertFalse(stored.contains("secret"), stored);
             assertFalse(stored.contains("drop me"), stored);
             assertTrue(stored.contains("[REDACTED]"), stored);
             assertEquals(Map.of("SECRET", 1L), d.pii().orElseThrow().findingsByType());
             assertTrue(d.validationWarnings().contains("train line 3 dropped before storage: policy"), d.validationWarnings().toString());
-            assertEquals(1L, co.workspace().readAudit().get(0).at("/pii_findings/SECRET").asLong());
+            assertEquals(1L, co.audit().get(0).at("/pii_findings/SECRET").asLong());
         }
     }
 
@@ -218,12 +219,12 @@ class ClientV2DatasetsTest {
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).validator(stuck).build()) {
             DatasetsCreateResponse r = co.datasets().create(f, Optional.empty(), chatRequest("slow"));
             id = r.id();
-            WaitTimeoutException e = assertThrows(WaitTimeoutException.class, () -> co.wait(r, Duration.ofSeconds(1), FAST));
+            WaitTimeoutException e = assertThrows(WaitTimeoutException.class, () -> co.wait(r, WaitOptions.timeout(Duration.ofSeconds(1)).interval(FAST)));
             assertEquals("wait timed out after 1 seconds", e.getMessage());
         }
         try (ClientV2 co = client()) {
-            assertEquals(ValidationStatus.VALIDATED, co.wait(co.datasets().get(id), TIMEOUT).validationStatus());
-            assertTrue(Files.exists(co.workspace().datasets().datasetDir(id).resolve(DatasetStore.DATASET_FILE)));
+            assertEquals(ValidationStatus.VALIDATED, co.wait(co.datasets().get(id).dataset(), WaitOptions.timeout(TIMEOUT)).validationStatus());
+            assertTrue(Files.exists(co.root().resolve("datasets").resolve(id).resolve(DatasetStore.DATASET_FILE)));
         }
     }
 }

@@ -21,7 +21,7 @@ final class Fixtures {
 
     /** A chat line from alternating role, content pairs. */
     static String chat(String... roleContent) {
-        ObjectNode o = Json.mapper().createObjectNode();
+        ObjectNode o = Json.object();
         ArrayNode a = o.putArray("messages");
         for (int i = 0; i < roleContent.length; i += 2) {
             a.addObject().put("role", roleContent[i]).put("content", roleContent[i + 1]);

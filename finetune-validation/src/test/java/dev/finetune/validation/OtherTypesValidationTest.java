@@ -31,7 +31,7 @@ class OtherTypesValidationTest {
     private static List<String> promptCompletion(int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(Json.mapper().createObjectNode().put("prompt", "p" + i).put("completion", "c" + i).toString());
+            out.add(Json.object().put("prompt", "p" + i).put("completion", "c" + i).toString());
         }
         return out;
     }
@@ -78,7 +78,7 @@ class OtherTypesValidationTest {
     // ---- reranker ----
 
     private static String rerank(String q, List<String> rel, List<String> neg) {
-        var o = Json.mapper().createObjectNode().put("query", q);
+        var o = Json.object().put("query", q);
         rel.forEach(o.putArray("relevant_passages")::add);
         if (neg != null) {
             neg.forEach(o.putArray("hard_negatives")::add);
@@ -140,7 +140,7 @@ class OtherTypesValidationTest {
         List<String> out = new ArrayList<>();
         for (String l : labels) {
             for (int i = 0; i < perLabel; i++) {
-                out.add(Json.mapper().createObjectNode().put("text", "text " + l + " " + i).put("label", l).toString());
+                out.add(Json.object().put("text", "text " + l + " " + i).put("label", l).toString());
             }
         }
         return out;
@@ -191,7 +191,7 @@ class OtherTypesValidationTest {
     void multiLabelTakesAListAndRejectsCsv() throws Exception {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            var o = Json.mapper().createObjectNode().put("text", "t" + i);
+            var o = Json.object().put("text", "t" + i);
             o.putArray("label").add("x").add(i % 2 == 0 ? "y" : "z");
             lines.add(o.toString());
         }

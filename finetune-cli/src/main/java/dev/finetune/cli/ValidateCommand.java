@@ -1,6 +1,7 @@
 package dev.finetune.cli;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetValidationException;
@@ -116,7 +117,7 @@ public final class ValidateCommand implements Callable<Integer> {
                         .skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy).build();
                 DatasetsCreateResponse created = co.datasets().create(file, Optional.ofNullable(eval), req);
                 try {
-                    dataset = co.wait(created, Duration.ofDays(1), Duration.ofMillis(100));
+                    dataset = co.wait(created, WaitOptions.timeout(Duration.ofDays(1)).interval(Duration.ofMillis(100)));
                 } catch (DatasetValidationException e) {
                     dataset = e.dataset();
                 }
@@ -125,7 +126,7 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(dataset));
+            out.println(Json.prettyWriter().writeValueAsString(dataset));
             out.flush();
         } else {
             Review.print(out, file.toString(), dataset, parts);

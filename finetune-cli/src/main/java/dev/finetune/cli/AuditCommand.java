@@ -48,13 +48,13 @@ public final class AuditCommand implements Callable<Integer> {
                 }
                 JsonNode a;
                 try {
-                    a = Json.mapper().readTree(line);
+                    a = Json.reader().readTree(line);
                 } catch (Exception e) {
                     spec.commandLine().getErr().println("warning: " + file + " line " + n + " is incomplete (skipped)");
                     continue;
                 }
                 if (json) {
-                    out.println(Json.mapper().writeValueAsString(a));
+                    out.println(Json.writer().writeValueAsString(a));
                 } else {
                     out.printf("%s %-6s %s %-20s %-10s %s%s%s%n", a.path("time").asText(), a.path("action").asText(),
                             a.path("dataset_id").asText(), a.path("dataset_name").asText(""),

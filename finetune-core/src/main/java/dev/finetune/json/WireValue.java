@@ -1,4 +1,4 @@
-package dev.finetune.finetuning;
+package dev.finetune.json;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.LinkedHashMap;

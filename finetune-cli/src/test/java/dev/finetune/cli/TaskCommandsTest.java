@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.jobs.TaskFinetuneTest;
@@ -36,8 +37,7 @@ class TaskCommandsTest {
 
     private static String upload(String ws, Path file, DatasetType type) {
         try (ClientV2 co = ClientV2.builder().workspace(Path.of(ws)).build()) {
-            return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name("d").type(type).build()),
-                    Duration.ofSeconds(60), Duration.ofMillis(20)).id();
+            return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name("d").type(type).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20))).id();
         }
     }
 
@@ -58,7 +58,7 @@ class TaskCommandsTest {
         Path docs = Files.write(dir.resolve("docs.txt"), List.of("the tiger is here.", "", "the piano is here.", "the stone is here."));
         assertEquals(0, run("rerank", "--workspace", ws, "--model", rr + "-ft", "--query", "where is the piano?",
                 "--documents", docs.toString(), "--top-n", "2", "--json"), err.toString());
-        JsonNode r = Json.mapper().readTree(out.toString());
+        JsonNode r = Json.reader().readTree(out.toString());
         assertEquals(2, r.get("results").size(), out.toString());
         assertEquals(1, r.get("results").get(0).get("index").asInt(), out.toString()); // blank lines are not documents
         assertTrue(r.get("results").get(0).has("relevance_score"), out.toString());
@@ -79,7 +79,7 @@ class TaskCommandsTest {
         String cl = created();
         assertEquals(0, run("classify", "--workspace", ws, "--model", cl + "-ft", "--json", "i hate this apple.", "i love this river."),
                 err.toString());
-        JsonNode c = Json.mapper().readTree(out.toString());
+        JsonNode c = Json.reader().readTree(out.toString());
         assertEquals("negative", c.get("classifications").get(0).get("prediction").asText(), out.toString());
         assertEquals("positive", c.get("classifications").get(1).get("prediction").asText(), out.toString());
         assertTrue(c.get("classifications").get(0).get("labels").get("negative").has("confidence"), out.toString());

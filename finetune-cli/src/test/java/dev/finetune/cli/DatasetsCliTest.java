@@ -61,7 +61,7 @@ class DatasetsCliTest {
         Path csv = Files.writeString(dir.resolve("chats.csv"), "role,content\nUser,hi\n");
         int code = run(new ValidateCommand(SpaceTokenizer::new), "--json", "--type", "chat-finetune-input", csv.toString());
         assertEquals(1, code);
-        JsonNode j = Json.mapper().readTree(out.toString());
+        JsonNode j = Json.reader().readTree(out.toString());
         assertEquals("failed", j.get("validation_status").asText());
         assertTrue(j.get("validation_error").asText().startsWith("line 1 is not a JSON object"), j.toString());
         assertEquals("chat-finetune-input", j.get("dataset_type").asText());
@@ -79,14 +79,14 @@ class DatasetsCliTest {
         Path ws = dir.resolve("ws");
         assertEquals(0, run(new ValidateCommand(SpaceTokenizer::new), "--workspace", ws.toString(), "--json", "--type",
                 "chat-finetune-input", chats(5).toString()), err.toString());
-        String id = Json.mapper().readTree(out.toString()).get("id").asText();
+        String id = Json.reader().readTree(out.toString()).get("id").asText();
         assertTrue(id.startsWith("chats-"), id);
 
         assertEquals(0, run(new DatasetsCommand(SpaceTokenizer::new), "--workspace", ws.toString(), "list"), err.toString());
         assertTrue(out.toString().contains(id) && out.toString().contains("validated"), out.toString());
 
         assertEquals(0, run(new DatasetsCommand(SpaceTokenizer::new), "--workspace", ws.toString(), "get", id), err.toString());
-        assertEquals(4, Json.mapper().readTree(out.toString()).at("/metrics/finetune_dataset_metrics/train_examples").asInt());
+        assertEquals(4, Json.reader().readTree(out.toString()).at("/metrics/finetune_dataset_metrics/train_examples").asInt());
 
         assertEquals(0, run(new DatasetsCommand(SpaceTokenizer::new), "--workspace", ws.toString(), "delete", id), err.toString());
         assertEquals(1, run(new DatasetsCommand(SpaceTokenizer::new), "--workspace", ws.toString(), "get", id));

@@ -49,7 +49,7 @@ public final class ClassifyCommand implements Callable<Integer> {
         try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
             ClassifyResponse r = co.classify(req);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
             } else {
                 for (Classification c : r.classifications()) {
                     String labels = c.predictions().isEmpty() ? "(no label)" : java.util.stream.IntStream.range(0, c.predictions().size())

@@ -68,7 +68,7 @@ public final class ChatCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(co.chat(b.build())));
+                out.println(Json.prettyWriter().writeValueAsString(co.chat(b.build())));
             } else {
                 co.chatStream(b.build(), e -> {
                     if (e.isEnd()) {

@@ -1,6 +1,7 @@
 package dev.finetune.cli;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.finetuning.BaseModel;
 import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.Event;
@@ -46,7 +47,7 @@ public final class FinetuneCommand implements Runnable {
 
     static void printModel(PrintWriter out, FinetunedModel m, boolean json) throws Exception {
         if (json) {
-            out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(m));
+            out.println(Json.prettyWriter().writeValueAsString(m));
             return;
         }
         out.printf("%s  %s  %s  base=%s%s  dataset=%s%n", m.id().orElse("?"), m.status().map(Object::toString).orElse("?"),
@@ -119,7 +120,7 @@ public final class FinetuneCommand implements Runnable {
                     out.flush();
                     return 0;
                 }
-                FinetunedModel done = co.wait(m, Duration.ofDays(30));
+                FinetunedModel done = co.wait(m, WaitOptions.timeout(Duration.ofDays(30)));
                 progress.done();
                 printModel(out, done, json);
                 out.flush();
@@ -140,9 +141,9 @@ public final class FinetuneCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.open()) {
-                var r = co.finetuning().listFinetunedModels(1000, java.util.Optional.empty());
+                var r = new dev.finetune.finetuning.ListFinetunedModelsResponse(DemoCommand.allModels(co), java.util.Optional.empty(), 0);
                 if (json) {
-                    out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                    out.println(Json.prettyWriter().writeValueAsString(r));
                 } else {
                     for (FinetunedModel m : r.finetunedModels()) {
                         printModel(out, m, false);
@@ -191,7 +192,7 @@ public final class FinetuneCommand implements Runnable {
         void run(ClientV2 co, PrintWriter out) throws Exception {
             var r = co.finetuning().listEvents(id);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
                 return;
             }
             for (Event e : r.events()) {
@@ -206,7 +207,7 @@ public final class FinetuneCommand implements Runnable {
         void run(ClientV2 co, PrintWriter out) throws Exception {
             var r = co.finetuning().listTrainingStepMetrics(id);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
                 return;
             }
             for (TrainingStepMetrics m : r.stepMetrics()) {

@@ -3,6 +3,7 @@ package dev.finetune.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.finetune.WaitOptions;
 import dev.finetune.jobs.LocalTrainingTest;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,8 +31,7 @@ class FinetuneCommandTest {
         String id;
         try (dev.finetune.ClientV2 co = dev.finetune.ClientV2.builder().workspace(Path.of(ws)).build()) {
             id = co.wait(co.datasets().create(data, java.util.Optional.empty(), dev.finetune.datasets.DatasetsCreateRequest.builder()
-                    .name("qa").type(dev.finetune.datasets.DatasetType.CHAT_FINETUNE_INPUT).build()),
-                    java.time.Duration.ofSeconds(60), java.time.Duration.ofMillis(20)).id();
+                    .name("qa").type(dev.finetune.datasets.DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(java.time.Duration.ofSeconds(60)).interval(java.time.Duration.ofMillis(20))).id();
         }
         assertEquals(0, run("finetune", "create", "--workspace", ws, "--name", "qa", "--base-model", "chat:" + base,
                 "--dataset-id", id, "--full", "--epochs", "3", "--batch-size", "4", "--learning-rate", "0.01", "--wait"),

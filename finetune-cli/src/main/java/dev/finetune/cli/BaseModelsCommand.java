@@ -73,7 +73,7 @@ public final class BaseModelsCommand implements Runnable {
             HubCache hub = new HubCache(hubConfig(cache).cacheDir());
             List<HubCache.CachedModel> cached = hub.list();
             if (json) {
-                ArrayNode arr = Json.mapper().createArrayNode();
+                ArrayNode arr = Json.array();
                 for (BaseModels.Spec s : BaseModels.BUILT_IN) {
                     Path dir = workspaceRoot(workspace).resolve("base-models").resolve(s.name());
                     ObjectNode o = arr.addObject();
@@ -99,7 +99,7 @@ public final class BaseModelsCommand implements Runnable {
                         o.put("path", r.snapshot().toString());
                     }
                 }
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(arr));
+                out.println(Json.prettyWriter().writeValueAsString(arr));
                 out.flush();
                 return 0;
             }

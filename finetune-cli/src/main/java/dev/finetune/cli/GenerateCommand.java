@@ -75,7 +75,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
             GenerateResponse r = co.generate(req);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
             } else {
                 Generation g = r.generations().get(0);
                 out.println(g.text());

@@ -99,11 +99,11 @@ public final class PiiCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                ObjectNode root = Json.mapper().createObjectNode();
+                ObjectNode root = Json.object();
                 root.put("file", file.toString());
                 root.put("lines", lines);
                 root.put("findings", total);
-                root.set("counts", Json.mapper().valueToTree(counts));
+                root.set("counts", Json.toTree(counts));
                 ArrayNode arr = root.putArray("locations");
                 for (Finding f : places) {
                     ObjectNode o = arr.addObject();
@@ -114,7 +114,7 @@ public final class PiiCommand implements Runnable {
                     o.put("end", f.end());
                     o.put("confidence", f.confidence());
                 }
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root));
+                out.println(Json.prettyWriter().writeValueAsString(root));
             } else {
                 out.printf("%s: %d lines, %d findings%n", file, lines, total);
                 counts.forEach((k, v) -> out.printf("  %-16s %d%n", k, v));

@@ -65,7 +65,7 @@ public final class RerankCommand implements Callable<Integer> {
         try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
             RerankResponse r = co.rerank(req);
             if (json) {
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                out.println(Json.prettyWriter().writeValueAsString(r));
             } else {
                 out.printf("%-5s %-6s %-7s %s%n", "rank", "index", "score", "document");
                 int rank = 1;
@@ -99,7 +99,7 @@ public final class RerankCommand implements Callable<Integer> {
         if (file.endsWith(".json")) {
             JsonNode arr;
             try {
-                arr = Json.mapper().readTree(String.join("\n", lines));
+                arr = Json.reader().readTree(String.join("\n", lines));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalArgumentException(file + ": not valid JSON (" + e.getOriginalMessage() + ")");
             }
@@ -117,7 +117,7 @@ public final class RerankCommand implements Callable<Integer> {
                 }
                 JsonNode n;
                 try {
-                    n = Json.mapper().readTree(lines.get(i));
+                    n = Json.reader().readTree(lines.get(i));
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                     throw new IllegalArgumentException(file + " line " + (i + 1) + ": not valid JSON (" + e.getOriginalMessage() + ")");
                 }

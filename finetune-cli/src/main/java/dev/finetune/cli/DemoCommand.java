@@ -2,6 +2,7 @@ package dev.finetune.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.basemodels.BaseModels;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
@@ -11,6 +12,9 @@ import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.finetuning.BaseModel;
 import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.FinetuningFailedException;
+import dev.finetune.finetuning.ListFinetunedModelsRequest;
+import dev.finetune.finetuning.ListFinetunedModelsResponse;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.finetuning.Settings;
 import dev.finetune.finetuning.Status;
@@ -66,7 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
             // 1. the base model
-            Path baseDir = co.workspace().baseModelsDir().resolve(BaseModels.BASE_LIGHT.name());
+            Path baseDir = Workspace.baseModelsDir(co.root()).resolve(BaseModels.BASE_LIGHT.name());
             if (!BaseModels.isBuilt(baseDir)) {
                 out.println("Building base-light (once; pretrained on The Adventures of Sherlock Holmes)...");
                 Progress p = new Progress(out, "pretraining base-light");
@@ -85,15 +89,14 @@ public final class DemoCommand implements Callable<Integer> {
                     out.printf("Dataset: %d prompt-completion examples from tinyshakespeare.txt; validating...%n", n);
                     out.flush();
                     ds = co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(DATASET_NAME)
-                            .type(DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT).piiPolicy(PiiPolicy.OFF).build()),
-                            Duration.ofMinutes(10), Duration.ofMillis(200));
+                            .type(DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT).piiPolicy(PiiPolicy.OFF).build()), WaitOptions.timeout(Duration.ofMinutes(10)).interval(Duration.ofMillis(200)));
                 } finally {
                     Files.deleteIfExists(file);
                 }
             }
             out.printf("Dataset %s: %s%n", ds.id(), ds.validationStatus());
             // 3. the fine-tune
-            FinetunedModel model = co.finetuning().listFinetunedModels(1000, Optional.empty()).finetunedModels().stream()
+            FinetunedModel model = allModels(co).stream()
                     .filter(m -> m.name().equals(MODEL_NAME) && m.status().map(Status.STATUS_READY::equals).orElse(false))
                     .findFirst().orElse(null);
             if (model == null) {
@@ -104,7 +107,11 @@ public final class DemoCommand implements Callable<Integer> {
                                 .datasetId(ds.id()).hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL)
                                         .trainEpochs(epochs).trainBatchSize(16).learningRate(0.001).seed(1).build())
                                 .build()).build()).finetunedModel();
-                model = co.wait(created, Duration.ofDays(1));
+                try {
+                    model = co.wait(created);
+                } catch (FinetuningFailedException e) {
+                    model = e.finetunedModel();
+                }
                 p.done();
                 if (!model.status().map(Status.STATUS_READY::equals).orElse(false)) {
                     out.println("The fine-tune ended " + model.status().orElseThrow() + ": " + model.failureReason().orElse(""));
@@ -155,14 +162,28 @@ public final class DemoCommand implements Callable<Integer> {
                 if (all.contains("To be, or not to be") || completion.toString().isBlank()) {
                     continue;
                 }
-                ObjectNode o = Json.mapper().createObjectNode();
+                ObjectNode o = Json.object();
                 o.put("prompt", prompt);
                 o.put("completion", completion.toString());
-                w.write(Json.mapper().writeValueAsString(o));
+                w.write(Json.writer().writeValueAsString(o));
                 w.write('\n');
                 n++;
             }
         }
         return n;
+    }
+
+    /** Every fine-tuned model of the workspace, page after page. */
+    static java.util.List<FinetunedModel> allModels(ClientV2 co) {
+        java.util.List<FinetunedModel> all = new java.util.ArrayList<>();
+        ListFinetunedModelsRequest.Builder req = ListFinetunedModelsRequest.builder().pageSize(ListFinetunedModelsRequest.MAX_PAGE_SIZE);
+        while (true) {
+            ListFinetunedModelsResponse page = co.finetuning().listFinetunedModels(req.build());
+            all.addAll(page.finetunedModels());
+            if (page.nextPageToken().isEmpty()) {
+                return all;
+            }
+            req.pageToken(page.nextPageToken().get());
+        }
     }
 }

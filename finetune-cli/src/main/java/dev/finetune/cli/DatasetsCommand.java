@@ -1,6 +1,7 @@
 package dev.finetune.cli;
 
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetValidationException;
@@ -111,7 +112,7 @@ public final class DatasetsCommand implements Runnable {
                 }
                 Dataset d;
                 try {
-                    d = co.wait(r, Duration.ofDays(1), Duration.ofMillis(200));
+                    d = co.wait(r, WaitOptions.timeout(Duration.ofDays(1)).interval(Duration.ofMillis(200)));
                 } catch (DatasetValidationException e) {
                     d = e.dataset();
                 }
@@ -167,7 +168,7 @@ public final class DatasetsCommand implements Runnable {
         public Integer call() throws Exception {
             try (ClientV2 co = parent.client()) {
                 PrintWriter out = spec.commandLine().getOut();
-                out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(co.datasets().get(id).dataset()));
+                out.println(Json.prettyWriter().writeValueAsString(co.datasets().get(id).dataset()));
                 out.flush();
                 return 0;
             }

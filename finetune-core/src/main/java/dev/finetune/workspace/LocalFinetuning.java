@@ -1,0 +1,193 @@
+package dev.finetune.workspace;
+
+import dev.finetune.BadRequestException;
+import dev.finetune.FinetuneException;
+import dev.finetune.NotFoundException;
+import dev.finetune.datasets.Dataset;
+import dev.finetune.datasets.ValidationStatus;
+import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.CreateFinetunedModelResponse;
+import dev.finetune.finetuning.Event;
+import dev.finetune.finetuning.FinetunedModel;
+import dev.finetune.finetuning.FinetuningClient;
+import dev.finetune.finetuning.GetFinetunedModelResponse;
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.finetuning.JobUpdate;
+import dev.finetune.finetuning.ListEventsRequest;
+import dev.finetune.finetuning.ListEventsResponse;
+import dev.finetune.finetuning.ListFinetunedModelsRequest;
+import dev.finetune.finetuning.ListFinetunedModelsResponse;
+import dev.finetune.finetuning.ListTrainingStepMetricsRequest;
+import dev.finetune.finetuning.ListTrainingStepMetricsResponse;
+import dev.finetune.finetuning.Paging;
+import dev.finetune.finetuning.Settings;
+import dev.finetune.finetuning.Status;
+import dev.finetune.finetuning.TrainingStepMetrics;
+import dev.finetune.finetuning.UpdateFinetunedModelRequest;
+import dev.finetune.finetuning.UpdateFinetunedModelResponse;
+import dev.finetune.finetuning.WandbConfig;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local {@code finetuning} resource over a {@link ModelStore}; a {@link JobRunner}, when this
+ * client runs jobs, trains what is queued. A client that does not run jobs (a read-only client, or the
+ * CLI's reading commands) still creates fine-tunes: they wait {@code STATUS_QUEUED} on disk for the
+ * next client that does.
+ */
+public final class LocalFinetuning implements FinetuningClient {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalFinetuning.class);
+
+    private final ModelStore store;
+    private final Function<String, Dataset> datasets;
+    private final boolean trainerAvailable;
+    private final Optional<JobRunner> runner;
+    private final JobEvents events;
+    private final Clock clock;
+
+    public LocalFinetuning(ModelStore store, Function<String, Dataset> datasets, boolean trainerAvailable,
+                           Optional<JobRunner> runner, JobEvents events) {
+        this.store = store;
+        this.datasets = datasets;
+        this.trainerAvailable = trainerAvailable;
+        this.runner = runner;
+        this.events = events;
+        this.clock = events.clock();
+    }
+
+    @Override
+    public void addListener(Consumer<JobUpdate> listener) {
+        events.addListener(listener);
+    }
+
+    @Override
+    public CreateFinetunedModelResponse createFinetunedModel(FinetunedModel request) {
+        Settings s = request.settings();
+        Dataset d;
+        try {
+            d = datasets.apply(s.datasetId());
+        } catch (NotFoundException e) {
+            throw new NotFoundException("settings.dataset_id: no dataset " + s.datasetId() + " in this workspace");
+        }
+        if (!d.validationStatus().equals(ValidationStatus.VALIDATED)) {
+            throw new BadRequestException("settings.dataset_id: dataset " + d.id() + " is " + d.validationStatus()
+                    + ", not validated" + d.validationError().map(e -> " (" + e + ")").orElse(""));
+        }
+        BaseType type = s.baseModel().baseType();
+        if (!type.accepts(d.datasetType())) {
+            throw new BadRequestException("settings.base_model.base_type: " + type + " cannot train on a "
+                    + d.datasetType() + " dataset (expected " + (type.datasetTypes().isEmpty() ? "a known base type"
+                    : String.join(" or ", type.datasetTypes().stream().map(Object::toString).toList())) + ")");
+        }
+        if (!trainerAvailable) {
+            throw new FinetuneException("no training backend on the class path: add the finetune-train dependency");
+        }
+        String id = FileOps.newId(request.name(), "model");
+        Instant now = clock.instant();
+        FinetunedModel stored = ModelStore.withoutSecrets(request).withState(id, Status.STATUS_QUEUED, now, now,
+                Optional.empty(), Optional.empty(), Optional.empty());
+        store.create(stored);
+        event(id, Status.STATUS_QUEUED, "queued: " + type + " on dataset " + d.id() + " ("
+                + s.hyperparameters().orElse(Hyperparameters.defaults()).strategyValue() + ")");
+        s.wandb().ifPresent(w -> {
+            runner.ifPresent(r -> r.rememberSecrets(id, w));
+            event(id, Status.STATUS_QUEUED, wandbNote(w, store.dir(id)));
+        });
+        runner.ifPresentOrElse(r -> r.submit(id),
+                () -> LOG.info("fine-tuned model {} queued; it trains when a client that runs jobs opens this workspace", id));
+        return new CreateFinetunedModelResponse(stored);
+    }
+
+    /** What was done with the W&B settings: nothing is uploaded; the TensorBoard run can be. Never the key. */
+    static String wandbNote(WandbConfig w, Path modelDir) {
+        Path tb = modelDir.resolve(ModelFiles.TENSORBOARD);
+        return "wandb: this build does not upload to Weights & Biases (project " + w.project()
+                + w.entity().map(e -> ", entity " + e).orElse("") + "); the run's metrics are written as TensorBoard events to "
+                + tb + "; upload them with: wandb sync --sync-tensorboard " + tb;
+    }
+
+    @Override
+    public GetFinetunedModelResponse getFinetunedModel(String id) {
+        return new GetFinetunedModelResponse(store.read(id));
+    }
+
+    @Override
+    public ListFinetunedModelsResponse listFinetunedModels(ListFinetunedModelsRequest request) {
+        List<FinetunedModel> all = store.all();
+        Paging.Page<FinetunedModel> page = Paging.page(all, request.pageSize(), request.pageToken());
+        return new ListFinetunedModelsResponse(page.items(), page.nextPageToken(), all.size());
+    }
+
+    @Override
+    public UpdateFinetunedModelResponse updateFinetunedModel(String id, UpdateFinetunedModelRequest request) {
+        synchronized (store.lock(id)) {
+            FinetunedModel m = store.read(id);
+            FinetunedModel renamed = m.withName(request.name());
+            store.write(renamed.withState(id, m.status().orElseThrow(), m.createdAt().orElse(clock.instant()), clock.instant(),
+                    m.completedAt(), m.failureReason(), m.metrics()));
+            return new UpdateFinetunedModelResponse(store.read(id));
+        }
+    }
+
+    @Override
+    public GetFinetunedModelResponse cancelFinetunedModel(String id) {
+        FinetunedModel m = store.read(id);
+        Status st = m.status().orElseThrow();
+        if (st.isTerminal()) {
+            throw new BadRequestException("fine-tuned model " + id + " is " + st + "; only a queued or running job can be cancelled");
+        }
+        runner.ifPresent(r -> r.cancel(id));
+        if (st.equals(Status.STATUS_QUEUED) || runner.isEmpty()) {
+            // nobody in this process trains it: the record is the whole state
+            transition(id, Status.STATUS_CANCELLED, st.equals(Status.STATUS_QUEUED) ? "cancelled before it started" : "cancelled");
+        }
+        return getFinetunedModel(id);
+    }
+
+    @Override
+    public void deleteFinetunedModel(String id) {
+        store.read(id);
+        runner.ifPresent(r -> r.cancel(id));
+        store.delete(id);
+        LOG.info("fine-tuned model {} deleted", id);
+    }
+
+    @Override
+    public ListEventsResponse listEvents(String id, ListEventsRequest request) {
+        List<Event> all = new ArrayList<>(store.events(id));
+        if (!request.orderBy().orElse("created_at desc").equals("created_at asc")) {
+            java.util.Collections.reverse(all);
+        }
+        Paging.Page<Event> page = Paging.page(all, request.pageSize(), request.pageToken());
+        return new ListEventsResponse(page.items(), page.nextPageToken(), all.size());
+    }
+
+    @Override
+    public ListTrainingStepMetricsResponse listTrainingStepMetrics(String id, ListTrainingStepMetricsRequest request) {
+        List<TrainingStepMetrics> all = store.metrics(id);
+        Paging.Page<TrainingStepMetrics> page = Paging.page(all, request.pageSize(), request.pageToken());
+        return new ListTrainingStepMetricsResponse(page.items(), page.nextPageToken());
+    }
+
+    @Override
+    public Path modelFolder(String id) {
+        store.read(id);
+        return store.dir(id);
+    }
+
+    private void transition(String id, Status to, String message) {
+        events.transition(id, to, Optional.empty(), Optional.empty(), message);
+    }
+
+    private void event(String id, Status status, String message) {
+        events.event(id, status, message);
+    }
+}

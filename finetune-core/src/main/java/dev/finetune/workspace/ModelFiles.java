@@ -1,0 +1,33 @@
+package dev.finetune.workspace;
+
+/**
+ * The names of the files in a fine-tuned model's folder ({@code models/<id>/}), owned here so that the
+ * store, the trainer, the packager and inference agree on them.
+ */
+public final class ModelFiles {
+    /** The model record (wire JSON). */
+    public static final String RECORD = "model.json";
+    /** Events, one JSON line each, oldest first. */
+    public static final String EVENTS = "events.jsonl";
+    /** Step metrics, one JSON line each, in step order. */
+    public static final String METRICS = "metrics.jsonl";
+    /** Training checkpoints (the trainer's own files). */
+    public static final String CHECKPOINTS = "checkpoint";
+    /** TensorBoard event files of the run. */
+    public static final String TENSORBOARD = "tensorboard";
+    /** HuggingFace model config of the servable model. */
+    public static final String CONFIG = "config.json";
+    /** Full or merged weights (HuggingFace safetensors). */
+    public static final String WEIGHTS = "model.safetensors";
+    /** LoRA adapter weights in PEFT's layout. */
+    public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
+    /** LoRA adapter config in PEFT's layout. */
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
+    /** Embedding rows trained with a LoRA adapter (the chat template's new tokens). */
+    public static final String ADAPTER_EMBEDDINGS = "adapter_embeddings.safetensors";
+    /** A rerank or classify head. */
+    public static final String HEAD = "head.safetensors";
+
+    private ModelFiles() {
+    }
+}

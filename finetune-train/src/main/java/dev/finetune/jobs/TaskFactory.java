@@ -1,0 +1,119 @@
+package dev.finetune.jobs;
+
+import dev.finetune.BadRequestException;
+import dev.finetune.basemodels.BaseModels;
+import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.heads.TaskHead;
+import dev.finetune.heads.TaskInputs;
+import dev.finetune.model.GPT2;
+import dev.finetune.spi.TrainingBackend;
+import dev.finetune.template.ChatTemplate;
+import dev.finetune.template.PromptCompletionTemplate;
+import dev.finetune.tokenizer.ByteLevelBpe;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@link Task} of each base type, keyed by {@link BaseType}: chat and generative train the language
+ * model on templated examples; rerank and classify add a head (see {@link RerankTask}, {@link ClassifyTask}).
+ */
+final class TaskFactory {
+    private TaskFactory() {
+    }
+
+    /** What a task starts from. */
+    record Inputs(GPT2 model, ByteLevelBpe tokenizer, Path baseDir, TrainingBackend.Job job, TrainingBackend.Context ctx,
+                  Hyperparameters hp) {
+    }
+
+    /**
+     * A task ready to train, with the model and tokenizer it trains (a chat task may have grown the
+     * vocabulary) and its head (null for language-model tasks).
+     */
+    record Prepared(GPT2 model, ByteLevelBpe tokenizer, Task task, TaskHead head) {
+    }
+
+    @FunctionalInterface
+    interface Builder {
+        Prepared build(Inputs in);
+    }
+
+    private static final Map<BaseType, Builder> BUILDERS = Map.of(
+            BaseType.BASE_TYPE_CHAT, TaskFactory::chat,
+            BaseType.BASE_TYPE_GENERATIVE, TaskFactory::generative,
+            BaseType.BASE_TYPE_RERANK, TaskFactory::rerank,
+            BaseType.BASE_TYPE_CLASSIFICATION, TaskFactory::classify);
+
+    static Prepared create(BaseType type, Inputs in) {
+        Builder b = BUILDERS.get(type);
+        if (b == null) {
+            throw new BadRequestException(type + " training is not available in this version");
+        }
+        return b.build(in);
+    }
+
+    private static Prepared chat(Inputs in) {
+        GPT2 model = in.model();
+        ByteLevelBpe bpe = in.tokenizer();
+        if (BaseModels.templateIds(bpe).isEmpty()) {
+            // a base that never had the chat template (e.g. the hub's gpt2): add its tokens as new rows
+            int before = bpe.vocabSize();
+            bpe = bpe.withSpecialTokens(ChatTemplate.SPECIAL_TOKENS);
+            model = model.withVocabSize(Math.max(model.config().vocabSize(), bpe.vocabSize()));
+            in.ctx().event("added " + (bpe.vocabSize() - before) + " chat template tokens to the vocabulary (new embedding rows)");
+        }
+        int limit = model.config().maxSeqLen() + 1;
+        ChatTemplate t = new ChatTemplate(bpe, BaseModels.templateIds(bpe).orElseThrow());
+        List<ChatTemplate.Example> train = TrainingData.chat(in.job().trainPart(), t, limit);
+        List<ChatTemplate.Example> eval = in.job().evalPart().map(p -> TrainingData.chat(p, t, limit)).orElse(List.of());
+        return new Prepared(model, bpe, new LanguageModelTask(model, train, eval, in.hp().batchSize()), null);
+    }
+
+    private static Prepared generative(Inputs in) {
+        int eot = endOfText(in);
+        int limit = in.model().config().maxSeqLen() + 1;
+        PromptCompletionTemplate t = new PromptCompletionTemplate(in.tokenizer(), eot);
+        List<ChatTemplate.Example> train = TrainingData.promptCompletion(in.job().trainPart(), t, limit);
+        List<ChatTemplate.Example> eval = in.job().evalPart().map(p -> TrainingData.promptCompletion(p, t, limit))
+                .orElse(List.of());
+        return new Prepared(in.model(), in.tokenizer(), new LanguageModelTask(in.model(), train, eval, in.hp().batchSize()), null);
+    }
+
+    private static Prepared rerank(Inputs in) {
+        int eot = endOfText(in);
+        GPT2 model = in.model();
+        TaskHead head = TaskHead.rerank(model.config().channels(),
+                Math.min(TaskInputs.RERANK_MAX_TOKENS, model.config().maxSeqLen()), eot, in.hp().seedValue());
+        int max = head.maxTokens();
+        List<RerankTask.Query> train = RerankTask.read(in.job().trainPart(), in.tokenizer(), max);
+        List<RerankTask.Query> eval = in.job().evalPart().map(p -> RerankTask.read(p, in.tokenizer(), max)).orElse(List.of());
+        in.ctx().event("rerank: " + train.size() + " train queries, " + eval.size() + " eval queries; groups of "
+                + RerankTask.GROUP_SIZE + " passages; inputs of at most " + max + " tokens");
+        return new Prepared(model, in.tokenizer(), new RerankTask(model, head, train, eval, in.hp().seedValue()), head);
+    }
+
+    private static Prepared classify(Inputs in) {
+        int eot = endOfText(in);
+        GPT2 model = in.model();
+        Path trainPart = in.job().trainPart();
+        List<String> labels = ClassifyTask.labels(trainPart, in.job().evalPart().orElse(null));
+        boolean multi = ClassifyTask.multiLabel(trainPart);
+        TaskHead head = TaskHead.classify(model.config().channels(), labels, multi,
+                Math.min(TaskInputs.CLASSIFY_MAX_TOKENS, model.config().maxSeqLen()), eot, in.hp().seedValue());
+        List<ClassifyTask.Item> train = ClassifyTask.read(trainPart, in.tokenizer(), head);
+        List<ClassifyTask.Item> eval = in.job().evalPart().map(p -> ClassifyTask.read(p, in.tokenizer(), head)).orElse(List.of());
+        in.ctx().event("classify (" + (multi ? "multi-label" : "single-label") + "): " + train.size() + " train, "
+                + eval.size() + " eval examples, " + labels.size() + " labels; inputs of at most " + head.maxTokens() + " tokens");
+        return new Prepared(model, in.tokenizer(), new ClassifyTask(model, head, train, eval), head);
+    }
+
+    private static int endOfText(Inputs in) {
+        int eot = in.tokenizer().specialTokens().getOrDefault("<|endoftext|>", -1);
+        if (eot < 0) {
+            throw new BadRequestException("base model " + in.baseDir() + " has no <|endoftext|> token");
+        }
+        return eot;
+    }
+}

@@ -1,0 +1,219 @@
+package dev.finetune.jobs;
+
+import dev.finetune.finetuning.Hyperparameters;
+import dev.finetune.lora.LoraAdapter;
+import dev.finetune.model.GPT2;
+import dev.finetune.optim.AdamW;
+import dev.finetune.spi.TrainingBackend;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training loop every task shares: a seeded example order per epoch, linear warm-up over the first
+ * 10% of steps then linear decay to 0, gradient clipping at norm 1.0, AdamW (β 0.9/0.999, weight decay
+ * 0.01 on matrices under full fine-tuning), evaluation before the first step (the base model), every
+ * tenth of the run and at the end, early stopping on the task's watched metric ({@link Task#watch}:
+ * an evaluation improves only when it beats the best by more than the threshold; training stops once
+ * non-improving evaluations reach the patience, 0 turns it off), a {@link Checkpoint} after each
+ * evaluation, and resume from it with the same data order, so a resumed job ends with the same weights
+ * as an uninterrupted one. The best evaluated weights are the ones left in place.
+ */
+final class TrainerLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
+    /** Full fine-tuning's learning rate when none is given (the documented default 0.01 is a LoRA rate). */
+    static final double FULL_DEFAULT_LR = 3e-4;
+
+    private TrainerLoop() {
+    }
+
+    /** Trainable float runs seen as one vector (for the best-weights snapshot and the checkpoint). */
+    record Segments(List<float[]> arrays, int[] offsets, int[] lengths) {
+        float[] snapshot() {
+            int n = 0;
+            for (int l : lengths) {
+                n += l;
+            }
+            float[] out = new float[n];
+            int at = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                System.arraycopy(arrays.get(i), offsets[i], out, at, lengths[i]);
+                at += lengths[i];
+            }
+            return out;
+        }
+
+        void restore(float[] v) {
+            int at = 0;
+            for (int i = 0; i < lengths.length; i++) {
+                System.arraycopy(v, at, arrays.get(i), offsets[i], lengths[i]);
+                at += lengths[i];
+            }
+        }
+
+        static Segments of(List<AdamW.Slice> slices) {
+            return new Segments(slices.stream().map(AdamW.Slice::values).toList(),
+                    slices.stream().mapToInt(AdamW.Slice::offset).toArray(), slices.stream().mapToInt(AdamW.Slice::length).toArray());
+        }
+    }
+
+    /**
+     * Trains {@code task} in place in {@code dir}'s checkpoints: every weight of {@code model} (adapter
+     * null), or, under LoRA, the adapter on a frozen model, the rows {@code [rowFrom, rowTo)} of the
+     * token embedding (the template's special tokens, which pretraining never saw; -1 for none) and the
+     * task's own tensors. The adapter stays attached.
+     */
+    static TrainingBackend.Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
+                       TrainingBackend.Context ctx) throws IOException {
+        int B = hp.batchSize();
+        int perEpoch = (task.size() + B - 1) / B;
+        int total = perEpoch * hp.epochs();
+        int evalEvery = Math.max(1, total / 10);
+        double lr = hp.learningRate().orElse(adapter != null ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
+        int warmup = Math.max(1, total / 10);
+        List<AdamW.Slice> slices = new java.util.ArrayList<>();
+        float decay;
+        if (adapter != null) {
+            model.setAllTrainable(false);
+            model.setAdapter(adapter);
+            slices.add(adapter.slice());
+            if (rowFrom >= 0 && rowTo > rowFrom) {
+                model.setTrainable("wte.weight", true);
+                int C = model.config().channels();
+                int off = model.tensor("wte.weight").offset() + rowFrom * C;
+                slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
+                        false));
+            }
+            decay = 0f;
+        } else {
+            slices.addAll(model.optimizerSlices(GPT2.decayMatricesOnly()));
+            decay = 0.01f;
+        }
+        slices.addAll(task.extraSlices());
+        AdamW opt = AdamW.withDefaults(slices, decay);
+        Segments weights = Segments.of(slices);
+
+        int start = 0;
+        double bestLoss;
+        int bad = 0;
+        float[] best = null;
+        Map<String, Double> baseline = new LinkedHashMap<>();
+        Optional<Checkpoint.Loaded> resumed = Checkpoint.load(dir, weights, opt);
+        if (resumed.isPresent()) {
+            Checkpoint.State st = resumed.get().state();
+            start = st.step();
+            bad = st.badEvaluations();
+            bestLoss = st.bestCost();
+            baseline.putAll(st.baseline());
+            best = resumed.get().best().orElse(null);
+            ctx.event("resumed from the checkpoint at step " + start + " of " + total);
+        } else {
+            baseline.putAll(task.evaluate());
+            ctx.stepMetrics(0, prefixed(baseline));
+            bestLoss = task.watch(baseline).cost(baseline);
+            best = weights.snapshot();
+        }
+        Task.Watch watch = task.watch(baseline);
+        long trainNanos = 0;
+        long tokensSeen = 0;
+        int step = start;
+        for (; step < total; step++) {
+            if (ctx.cancelled()) {
+                return new TrainingBackend.Outcome(Map.of());
+            }
+            int epoch = step / perEpoch;
+            int[] order = order(task.size(), hp.seedValue(), epoch);
+            int b0 = (step % perEpoch) * B;
+            model.zeroGrad();
+            if (adapter != null) {
+                adapter.zeroGrad();
+            }
+            task.zeroExtraGrads();
+            long t0 = System.nanoTime();
+            Task.Step result = task.trainBatch(order, b0, B, epoch);
+            float loss = (float) result.loss();
+            tokensSeen += result.tokens();
+            if (!Float.isFinite(loss)) {
+                throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
+                        + "; the last good checkpoint is kept (try a lower learning_rate)");
+            }
+            double norm = opt.clipGradNorm(1.0);
+            if (!Double.isFinite(norm)) {
+                throw new ArithmeticException("the gradient norm became " + norm + " at step " + (step + 1));
+            }
+            float rate = (float) (step < warmup ? lr * (step + 1) / warmup : lr * Math.max(0.0, (double) (total - step) / (total - warmup + 1)));
+            opt.step(rate);
+            trainNanos += System.nanoTime() - t0;
+            double secs = trainNanos / 1e9;
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("train_loss", (double) loss);
+            m.put("learning_rate", (double) rate);
+            m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
+            boolean evalNow = (step + 1) % evalEvery == 0 || step + 1 == total;
+            if (evalNow) {
+                Map<String, Double> now = task.evaluate();
+                m.putAll(prefixed(now));
+                if (watch.cost(now) < bestLoss - hp.stoppingThreshold()) {
+                    bestLoss = watch.cost(now);
+                    best = weights.snapshot();
+                    bad = 0;
+                } else {
+                    bad++;
+                }
+            }
+            ctx.stepMetrics(step + 1, m);
+            ctx.progress(step + 1, total, String.format("loss %.3f", loss));
+            if (evalNow) {
+                Checkpoint.save(dir, weights.snapshot(), opt, new Checkpoint.State(step + 1, bad, bestLoss, baseline), best);
+                if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience() && step + 1 < total) {
+                    ctx.event("early stopping at step " + (step + 1) + ": the eval " + watch.key()
+                            + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
+                    break;
+                }
+            }
+        }
+        if (best != null) {
+            weights.restore(best);
+        }
+        Map<String, Double> fin = task.evaluate();
+        Map<String, Double> out = new LinkedHashMap<>();
+        baseline.forEach((k, v) -> out.put("baseline_" + k, v));
+        out.putAll(fin);
+        fin.forEach((k, v) -> {
+            if (baseline.containsKey(k)) {
+                out.put(k + "_change", v - baseline.get(k));
+            }
+        });
+        out.put("steps", (double) Math.min(step + 1, total));
+        LOG.debug("fine-tune finished: {}", out);
+        return new TrainingBackend.Outcome(out);
+    }
+
+    private static Map<String, Double> prefixed(Map<String, Double> metrics) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        metrics.forEach((k, v) -> m.put("eval_" + k, v));
+        return m;
+    }
+
+    /** The example order of one epoch: a seeded shuffle (Fisher-Yates), the same for a resumed job. */
+    static int[] order(int n, long seed, int epoch) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) {
+            o[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(seed * 1_000_003L + epoch);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = o[i];
+            o[i] = o[j];
+            o[j] = t;
+        }
+        return o;
+    }
+}
