@@ -28,6 +28,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -58,6 +64,11 @@ public final class HubClient {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int MAX_REDIRECTS = 5;
     private static final int MAX_RESUMES = 5;
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hub-download-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The files a model needs, besides its safetensors weights. */
     public static final List<String> MODEL_FILES = List.of(HubCache.CONFIG, "generation_config.json",
@@ -421,7 +432,22 @@ public final class HubClient {
             LOG.info("{}: the server ignored the range request for {}; downloading it from the start", pinned.repoId(), m.file());
         }
         long done = start;
-        try (InputStream in = r.body();
+        AtomicLong lastRead = new AtomicLong(System.nanoTime());
+        AtomicBoolean stalled = new AtomicBoolean();
+        long idle = config.timeout().toNanos();
+        InputStream body = r.body();
+        // the JDK client has no read timeout once the headers are in: a watchdog closes a stalled body,
+        // which makes the blocked read throw, and the download resumes with a range request
+        ScheduledFuture<?> watchdog = WATCHDOG.scheduleWithFixedDelay(() -> {
+            if (System.nanoTime() - lastRead.get() > idle && stalled.compareAndSet(false, true)) {
+                try {
+                    body.close();
+                } catch (IOException e) {
+                    LOG.debug("closing a stalled download: {}", e.toString());
+                }
+            }
+        }, 100, 100, TimeUnit.MILLISECONDS);
+        try (InputStream in = body;
              FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             out.truncate(start);
             out.position(start);
@@ -429,6 +455,7 @@ public final class HubClient {
             long lastReport = 0;
             int n;
             while ((n = in.read(buf)) >= 0) {
+                lastRead.set(System.nanoTime());
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) {
                     out.write(bb);
@@ -444,6 +471,13 @@ public final class HubClient {
                 }
             }
             out.force(false);
+        } catch (IOException e) {
+            if (stalled.get()) {
+                throw new IOException("no data for " + config.timeout().toSeconds() + " s (HF_HUB_DOWNLOAD_TIMEOUT)", e);
+            }
+            throw e;
+        } finally {
+            watchdog.cancel(false);
         }
         if (done < m.size()) {
             throw new IOException("the connection closed early");

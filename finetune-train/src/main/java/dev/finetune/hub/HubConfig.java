@@ -22,7 +22,8 @@ import java.util.Set;
  *   <li>{@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) = 1/on/yes/true: never touch the network;</li>
  *   <li>the token: {@code HF_TOKEN}, else the file {@code HF_TOKEN_PATH}, else {@code $HF_HOME/token};</li>
  *   <li>{@code HF_HUB_DISABLE_SYMLINKS} = 1: snapshot files are copies of the blobs, not links;</li>
- *   <li>{@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds to wait for an answer (default 30).</li>
+ *   <li>{@code HF_HUB_DOWNLOAD_TIMEOUT}: seconds to wait for an answer, or for more bytes of a download
+ *       before resuming it (default 10, as huggingface_hub).</li>
  * </ul>
  * The token is held here and sent as a bearer header to the hub's own host only; it never appears in
  * {@link #toString()}, an exception message or a log line.
@@ -91,7 +92,7 @@ public final class HubConfig {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT: \"" + s + "\" is not a number of seconds");
             }
-        }).orElse(30L);
+        }).orElse(10L);
         return new HubConfig(cache, endpoint, offline, token, source, Duration.ofSeconds(Math.max(1, seconds)),
                 !isTrue(env.get("HF_HUB_DISABLE_SYMLINKS")));
     }
