@@ -22,7 +22,7 @@ public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model or a model folder")
+    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model, a model folder or a hub model ORG/NAME[@REVISION]")
     String model;
 
     @Option(names = "--system", description = "a system message (a fine-tuned model gets none unless given)")

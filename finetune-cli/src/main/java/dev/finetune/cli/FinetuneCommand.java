@@ -141,7 +141,8 @@ public final class FinetuneCommand implements Runnable {
         String name;
         @Option(names = "--base-model", required = true, paramLabel = "TYPE[:NAME]",
                 description = "base type (chat, generative, rerank, classification or BASE_TYPE_*), optionally :NAME, "
-                        + "e.g. chat or chat:base-light or generative:/path/to/gpt2-folder")
+                        + "e.g. chat or chat:base-light or generative:/path/to/gpt2-folder or chat:ORG/NAME[@REVISION] (a HuggingFace Hub "
+                        + "model, downloaded once into the hub cache)")
         String baseModel;
         @Option(names = "--dataset-id", required = true, paramLabel = "ID",
                 description = "a validated dataset whose type fits the base type")

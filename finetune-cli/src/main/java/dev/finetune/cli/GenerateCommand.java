@@ -22,7 +22,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model (base-light) or a model folder")
+    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model (base-light), a model folder or a hub model ORG/NAME[@REVISION]")
     String model;
 
     @Parameters(paramLabel = "PROMPT", description = "the prompt text")
