@@ -8,13 +8,13 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /**
- * Precision and recall on the generated labelled corpus (seed 20250915, 1,500 samples), printed as a
+ * Precision and recall on the generated labelled corpus (seed 20250915, 3,000 samples), printed as a
  * table. Run alone with {@code mvn -q -B -pl finetune-validation -am verify -Dtest=PiiQualityTest
  * -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class PiiQualityTest {
     static final long SEED = 20250915L;
-    static final int SAMPLES = 1500;
+    static final int SAMPLES = 3000;
 
     @Test
     void meetsRecallAndPrecisionTargetsOnLabelledCorpus() {
