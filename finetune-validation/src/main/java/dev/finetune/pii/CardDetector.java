@@ -9,11 +9,13 @@ import java.util.Set;
  * single dashes (one kind per number, first group of four: {@code 4111 1111 1111 1111},
  * {@code 3782-822463-10005}), that pass the Luhn check. A Luhn-invalid number is never reported.
  *
- * <p>Since one random digit string in ten passes Luhn, the confidence comes from the issuer prefix (IIN)
- * and the words around it: a known IIN with a length that brand issues 0.9, a known IIN with another
- * length 0.55, an unknown IIN 0.35; card words before it add 0.1, identifier words ({@code order},
- * {@code tracking}, ...) subtract 0.5, and a window that is only part of a longer run of digit groups
- * (a 22-digit tracking number) subtracts 0.3.
+ * <p>A number that passes Luhn, starts with a card brand's issuer prefix (IIN) and stands alone (not a
+ * window of a longer run of digit groups) is a card number whatever the words around it: 0.9 when the
+ * brand issues that length, 0.55 otherwise; card words before it raise it (up to 0.99), identifier
+ * words ({@code order}, {@code account}, {@code Bestellung}, ...) lower it, but never below
+ * {@link Context#SURE_SHAPE_FLOOR}, so the default threshold keeps it. Since one random digit string
+ * in ten passes Luhn, a number with no known IIN (0.35) or one that is only part of a longer chain (a
+ * 22-digit tracking number, minus 0.3) is reported only after a card word.
  */
 final class CardDetector implements Detector {
     private static final int MIN_DIGITS = 13;
@@ -21,13 +23,18 @@ final class CardDetector implements Detector {
 
     static final Set<String> POSITIVE = Set.of(
             "card", "credit", "debit", "visa", "mastercard", "amex", "discover", "maestro", "jcb", "diners",
-            "unionpay", "cc", "pan", "payment", "paid", "pay", "charged", "charge", "cardholder", "cvv", "number");
+            "unionpay", "cc", "pan", "payment", "paid", "pay", "charged", "charge", "cardholder", "cvv", "number",
+            "carte", "cb", "bancaire", "paiement", "payé", "karte", "kartennummer", "kreditkarte", "zahlung", "bezahlt",
+            "tarjeta", "crédito", "credito", "débito", "debito", "pago", "pagado", "card number", "numéro de carte");
     static final Set<String> NEGATIVE = Set.of(
             "order", "orders", "invoice", "isbn", "tracking", "track", "ref", "reference", "sku", "serial", "ticket",
             "receipt", "transaction", "txn", "confirmation", "booking", "shipment", "parcel", "awb", "upc", "ean",
             "imei", "iccid", "id", "account", "acct", "iban", "phone", "tel", "call", "ssn", "version",
             "order number", "tracking number", "serial number", "reference number", "confirmation number",
-            "invoice number", "account number", "phone number", "mobile number", "order id");
+            "invoice number", "account number", "phone number", "mobile number", "order id",
+            "commande", "facture", "référence", "compte", "colis", "suivi", "bestellung", "bestellnummer", "rechnung",
+            "referenz", "konto", "kontonummer", "kundennummer", "sendung", "pedido", "factura", "referencia", "cuenta",
+            "seguimiento", "envío");
 
     /** Issuer prefix ranges: {@code [low, high]} over the first {@code digits} digits, with the lengths issued. */
     private static final class Iin {
@@ -113,6 +120,10 @@ final class CardDetector implements Detector {
         if (gluedToToken(text, chainStart, chainEnd)) {
             return;
         }
+        int chainDigits = 0;
+        for (int[] g : groups) {
+            chainDigits += g[1] - g[0];
+        }
         for (int a = 0; a < groups.size(); a++) {
             int digits = 0;
             char sep = 0;
@@ -130,7 +141,9 @@ final class CardDetector implements Detector {
                         break;
                     }
                 }
-                if (digits >= MIN_DIGITS && groupedLikeACard(groups, a, b)) {
+                // Dropping the leading groups of a chain that could itself be a card (19 digits or fewer) makes a
+                // number nobody wrote: a Luhn-invalid 4815-6787-7577-8124-014 holds no card 6787-7577-8124-014.
+                if (digits >= MIN_DIGITS && groupedLikeACard(groups, a, b) && !(a > 0 && chainDigits <= MAX_DIGITS)) {
                     consider(text, groups.get(a)[0], groups.get(b)[1], a > 0 || b < groups.size() - 1, out);
                 }
             }
@@ -202,14 +215,16 @@ final class CardDetector implements Detector {
                 brand = iin.brand + "?";
             }
         }
-        int polarity = Context.polarity(text, start, 4, POSITIVE, NEGATIVE);
-        if (polarity == Context.POSITIVE) {
-            confidence += 0.1;
-        } else if (polarity == Context.NEGATIVE) {
-            confidence -= 0.5;
-        }
+        boolean sure = !brand.equals("unknown") && !partOfLongerChain;
         if (partOfLongerChain) {
             confidence -= 0.3;
+        }
+        int polarity = Context.polarity(text, start, 4, POSITIVE, NEGATIVE);
+        if (polarity == Context.POSITIVE) {
+            confidence += sure ? 0.09 : 0.2;
+        } else if (polarity == Context.NEGATIVE) {
+            // the words may say "order" or "account"; a checksum-valid card stays a finding
+            confidence = sure ? Context.lowered(confidence, 0.3) : confidence - 0.5;
         }
         if (confidence <= 0) {
             return;

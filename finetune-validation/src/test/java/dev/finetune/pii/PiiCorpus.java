@@ -117,7 +117,11 @@ final class PiiCorpus {
     private void plantInContext(Text t) {
         String label;
         String value;
-        switch (rnd.nextInt(7)) {
+        switch (rnd.nextInt(8)) {
+            case 7:
+                label = "IP_ADDRESS";
+                value = ip();
+                break;
             case 0:
                 label = "CREDIT_CARD";
                 value = card(rnd);
