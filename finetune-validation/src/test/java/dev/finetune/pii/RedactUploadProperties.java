@@ -9,6 +9,7 @@ import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import com.google.i18n.phonenumbers.PhoneNumberUtil.PhoneNumberFormat;
 import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
 import dev.finetune.ClientV2;
+import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.DatasetsCreateRequest;
@@ -68,7 +69,7 @@ class RedactUploadProperties {
         Path file = Files.createTempFile(root, "upload", ".jsonl");
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < planted.size(); i++) {
-            ObjectNode o = Json.mapper().createObjectNode();
+            ObjectNode o = Json.object();
             ArrayNode m = o.putArray("messages");
             m.addObject().put("role", "User").put("content", planted.get(i).sentence() + " " + decoys.get(i % decoys.size()));
             m.addObject().put("role", "Chatbot").put("content", "Noted (" + i + "). " + decoys.get((i + 1) % decoys.size()));
@@ -76,7 +77,8 @@ class RedactUploadProperties {
         }
         Files.write(file, lines, StandardCharsets.UTF_8);
         Dataset d = client.wait(client.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder()
-                .name("redact").type(DatasetType.CHAT_FINETUNE_INPUT).build()), Duration.ofSeconds(60), Duration.ofMillis(20));
+                .name("redact").type(DatasetType.CHAT_FINETUNE_INPUT).build()),
+                WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
         Files.delete(file);
         assertEquals(ValidationStatus.VALIDATED, d.validationStatus());
 

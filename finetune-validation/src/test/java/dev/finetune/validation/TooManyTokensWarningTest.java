@@ -98,7 +98,7 @@ class TooManyTokensWarningTest {
                 continue;
             }
             int turns = 0;
-            for (JsonNode m : Json.mapper().readTree(l).get("messages")) {
+            for (JsonNode m : Json.reader().readTree(l).get("messages")) {
                 if (m.get("role").asText().equals("Chatbot")) {
                     turns++;
                 }
