@@ -73,7 +73,13 @@ final class PhoneDetector implements Detector {
             "bestellung", "bestellnummer", "rechnung", "rechnungsnummer", "referenz", "konto", "kontonummer",
             "karte", "kartennummer", "kundennummer", "ausweis", "sendung", "sendungsnummer", "vorgang",
             "pedido", "factura", "referencia", "cuenta", "tarjeta", "identificación", "dni", "nif", "seguimiento",
-            "envío", "expediente", "numéro de commande", "numéro de compte", "número de cuenta", "número de pedido");
+            "envío", "expediente", "numéro de commande", "numéro de compte", "número de cuenta", "número de pedido",
+            "po number", "purchase order", "order no", "ref no", "reference no", "invoice no", "account no", "booking number",
+            "receipt number", "transaction number", "confirmation code", "employee number", "employee id", "student number",
+            "member id", "batch number", "lot number", "item number", "sku number", "vat number", "tax number",
+            "registration number", "license number", "licence number", "passport number", "tracking no", "customer id",
+            "order id", "user id", "client id", "ticket id", "case id", "claim number", "claim", "policy", "voucher",
+            "coupon", "pin", "otp", "code", "isin", "vin");
 
     private static final Pattern DATE = Pattern.compile(
             "\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}|\\d{1,2}[-/.]\\d{1,2}[-/.](?:\\d{4}|\\d{2})");
@@ -81,6 +87,9 @@ final class PhoneDetector implements Detector {
     private static final Pattern NANP = Pattern.compile(
             "(?:\\+?1[-. ]?)?(?:\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[-. ]\\d{4}|[2-9]\\d{2}-[2-9]\\d{2}-\\d{4}|[2-9]\\d{2}\\.[2-9]\\d{2}\\.\\d{4}"
             + "|[2-9]\\d{2} [2-9]\\d{2} \\d{4})");
+    /** An extension after the number, as libphonenumber reads them ({@code ext. 12}, {@code x123}, {@code #12}). */
+    private static final Pattern EXTENSION = Pattern.compile(
+            "(?i)[\\s,;]*(?:ext(?:ension)?\\.?|x|#|;ext=|доб\\.?|anexo|poste|durchwahl)\\s*[:.]?\\s*\\d{1,7}\\s*$");
     /** The SSN form, which the SSN rules own. */
     private static final Pattern SSN_SHAPE = Pattern.compile("(\\d{3})([- ])(\\d{2})\\2(\\d{4})");
 
@@ -118,7 +127,12 @@ final class PhoneDetector implements Detector {
     }
 
     /** The confidence for a possible number at {@code [start, end)}, or 0 to reject it. */
-    static double score(String text, int start, int end, String raw, Phonenumber.PhoneNumber number) {
+    static double score(String text, int start, int end, String matched, Phonenumber.PhoneNumber number) {
+        // the shape is judged on the number itself; "ext. 12" or "x123" after it is part of the finding
+        String raw = number.hasExtension() ? EXTENSION.matcher(matched).replaceFirst("") : matched;
+        if (raw.isEmpty()) {
+            return 0;
+        }
         if (isFragment(text, start, end) || DATE.matcher(raw).matches() || looksLikeVersion(raw) || looksLikeIsbn(raw)
                 || isSsnShaped(raw)) {
             return 0;
@@ -152,11 +166,7 @@ final class PhoneDetector implements Detector {
 
     /** The base confidence of a recognisable phone format, or 0 when the shape is ambiguous. */
     private static double sureShape(String raw, Phonenumber.PhoneNumber number, boolean valid) {
-        Phonenumber.PhoneNumber.CountryCodeSource source = number.getCountryCodeSource();
-        boolean international = raw.startsWith("+")
-                || source == Phonenumber.PhoneNumber.CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN
-                || source == Phonenumber.PhoneNumber.CountryCodeSource.FROM_NUMBER_WITH_IDD;
-        if (international) {
+        if (isInternational(raw, number)) {
             return valid ? INTERNATIONAL : UNASSIGNED;
         }
         if (number.getCountryCode() == 1 && NANP.matcher(raw).matches()) {
@@ -184,6 +194,19 @@ final class PhoneDetector implements Detector {
             }
         }
         return d.length() >= 13 && Checksums.luhn(d);
+    }
+
+    /** {@code +CC ...}, or an international call prefix ({@code 00}, {@code 011}), the number's country code and separators ({@code 0033 1 23 45 67 89}). */
+    private static boolean isInternational(String raw, Phonenumber.PhoneNumber number) {
+        if (raw.startsWith("+")) {
+            return true;
+        }
+        if (!hasSeparators(raw)) {
+            return false; // "00524037528719" is as likely an account number
+        }
+        String digits = raw.replaceAll("[^0-9]", "");
+        String cc = String.valueOf(number.getCountryCode());
+        return (digits.startsWith("00") && digits.startsWith(cc, 2)) || (digits.startsWith("011") && digits.startsWith(cc, 3));
     }
 
     /** {@code AAA-GG-SSSS} or {@code AAA GG SSSS} that the SSA could issue: the SSN rules report it. */

@@ -81,6 +81,15 @@ class PiiContextTest {
     }
 
     @Test
+    void extensionsInternationalPrefixesAndLowerCaseIbansAreFound() {
+        foundExactly("Contact: +1-733-876-4483 ext. 12", "+1-733-876-4483 ext. 12", PiiType.PHONE_NUMBER);
+        foundExactly("Compte 0033 1 15 20 95 32", "0033 1 15 20 95 32", PiiType.PHONE_NUMBER);
+        foundExactly("my iban is gb82 west 1234 5698 7654 32", "gb82 west 1234 5698 7654 32", PiiType.IBAN);
+        nothingIn("Konto 00524037528719");
+        nothingIn("PO number 4500012345");
+    }
+
+    @Test
     void ambiguousShapesNeedAPhoneWord() {
         nothingIn("Deployed at 4155552671");
         nothingIn("order 4155552671 has shipped");
