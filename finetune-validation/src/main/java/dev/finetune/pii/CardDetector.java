@@ -15,7 +15,9 @@ import java.util.Set;
  * words ({@code order}, {@code account}, {@code Bestellung}, ...) lower it, but never below
  * {@link Context#SURE_SHAPE_FLOOR}, so the default threshold keeps it. Since one random digit string
  * in ten passes Luhn, a number with no known IIN (0.35) or one that is only part of a longer chain (a
- * 22-digit tracking number, minus 0.3) is reported only after a card word.
+ * 22-digit tracking number, minus 0.45) is reported only after a card word. A card followed by a short
+ * group that does not make the whole a card-shaped number (the month of an expiry date, {@code 12/27})
+ * is still a card.
  */
 final class CardDetector implements Detector {
     private static final int MIN_DIGITS = 13;
@@ -124,6 +126,8 @@ final class CardDetector implements Detector {
         for (int[] g : groups) {
             chainDigits += g[1] - g[0];
         }
+        boolean wholeChainIsCardShaped = chainDigits >= MIN_DIGITS && chainDigits <= MAX_DIGITS
+                && groupedLikeACard(groups, 0, groups.size() - 1) && oneSeparator(text, groups);
         for (int a = 0; a < groups.size(); a++) {
             int digits = 0;
             char sep = 0;
@@ -144,10 +148,31 @@ final class CardDetector implements Detector {
                 // Dropping the leading groups of a chain that could itself be a card (19 digits or fewer) makes a
                 // number nobody wrote: a Luhn-invalid 4815-6787-7577-8124-014 holds no card 6787-7577-8124-014.
                 if (digits >= MIN_DIGITS && groupedLikeACard(groups, a, b) && !(a > 0 && chainDigits <= MAX_DIGITS)) {
-                    consider(text, groups.get(a)[0], groups.get(b)[1], a > 0 || b < groups.size() - 1, out);
+                    // "4111 1111 1111 1111 12/27": a card with the month of its expiry after it is still the card,
+                    // but a chain that is itself card-shaped (a Luhn-invalid 4-4-4-4-3) holds no card
+                    int trailing = chainDigits - digits - digitsBefore(groups, a);
+                    boolean window = a > 0 || (b < groups.size() - 1 && (trailing > 4 || wholeChainIsCardShaped));
+                    consider(text, groups.get(a)[0], groups.get(b)[1], window, out);
                 }
             }
         }
+    }
+
+    private static boolean oneSeparator(String text, List<int[]> groups) {
+        for (int k = 2; k < groups.size(); k++) {
+            if (text.charAt(groups.get(k)[0] - 1) != text.charAt(groups.get(1)[0] - 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int digitsBefore(List<int[]> groups, int a) {
+        int d = 0;
+        for (int k = 0; k < a; k++) {
+            d += groups.get(k)[1] - groups.get(k)[0];
+        }
+        return d;
     }
 
     /** One run, or a first group of four followed by groups of three to six (4-4-4-4, 4-6-5, 4-4-4-4-3). */
@@ -217,7 +242,7 @@ final class CardDetector implements Detector {
         }
         boolean sure = !brand.equals("unknown") && !partOfLongerChain;
         if (partOfLongerChain) {
-            confidence -= 0.3;
+            confidence -= 0.45; // below the threshold: a window of a tracking number passes Luhn one time in ten
         }
         int polarity = Context.polarity(text, start, 4, POSITIVE, NEGATIVE);
         if (polarity == Context.POSITIVE) {

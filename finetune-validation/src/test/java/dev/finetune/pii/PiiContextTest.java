@@ -54,6 +54,16 @@ class PiiContextTest {
     }
 
     @Test
+    void aCardFollowedByItsExpiryIsStillACardButAWindowOfALongerNumberIsNot() {
+        foundExactly("Please update my account: 4111 1111 1111 1111 12/27.", "4111 1111 1111 1111", PiiType.CREDIT_CARD);
+        // a Luhn-invalid 19-digit card-like number whose first 16 digits pass Luhn is a decoy
+        nothingIn("Kundennummer 4111 1111 1111 1111 124");
+        // 22 digits in groups; its Luhn-valid 16-digit windows are no card without a card word
+        String tracking = "9400 4111 1111 1111 1111 12";
+        assertTrue(SCANNER.scan("parcel " + tracking).stream().noneMatch(f -> f.type() == PiiType.CREDIT_CARD));
+    }
+
+    @Test
     void theSsasNeverIssuedNumbersAreNotSsns() {
         for (String bad : List.of("000-12-3456", "666-12-3456", "912-34-5678", "536-00-1945", "536-22-0000")) {
             assertTrue(SCANNER.scan("SSN " + bad).stream().noneMatch(f -> f.type() == PiiType.US_SSN), bad);
