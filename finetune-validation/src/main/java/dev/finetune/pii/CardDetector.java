@@ -16,7 +16,7 @@ import java.util.Set;
  * {@link Context#SURE_SHAPE_FLOOR}, so the default threshold keeps it. Since one random digit string
  * in ten passes Luhn, a number with no known IIN (0.35) or one that is only part of a longer chain (a
  * 22-digit tracking number, minus 0.45) is reported only after a card word. A card followed by a short
- * group that does not make the whole a card-shaped number (the month of an expiry date, {@code 12/27})
+ * group that does not make the whole a card-shaped number (two digits at most: the month of an expiry date, {@code 12/27})
  * is still a card.
  */
 final class CardDetector implements Detector {
@@ -151,7 +151,7 @@ final class CardDetector implements Detector {
                     // "4111 1111 1111 1111 12/27": a card with the month of its expiry after it is still the card,
                     // but a chain that is itself card-shaped (a Luhn-invalid 4-4-4-4-3) holds no card
                     int trailing = chainDigits - digits - digitsBefore(groups, a);
-                    boolean window = a > 0 || (b < groups.size() - 1 && (trailing > 4 || wholeChainIsCardShaped));
+                    boolean window = a > 0 || (b < groups.size() - 1 && (trailing > 2 || wholeChainIsCardShaped));
                     consider(text, groups.get(a)[0], groups.get(b)[1], window, out);
                 }
             }

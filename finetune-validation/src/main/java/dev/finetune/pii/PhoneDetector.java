@@ -133,7 +133,7 @@ final class PhoneDetector implements Detector {
         if (raw.isEmpty()) {
             return 0;
         }
-        if (isFragment(text, start, end) || DATE.matcher(raw).matches() || looksLikeVersion(raw) || looksLikeIsbn(raw)
+        if (isFragment(text, start, end) || DATE.matcher(raw).matches() || (looksLikeVersion(raw) && !NANP.matcher(raw).matches()) || looksLikeIsbn(raw)
                 || isSsnShaped(raw)) {
             return 0;
         }
@@ -312,7 +312,7 @@ final class PhoneDetector implements Detector {
 
     /** {@code 10.0.19045.2965}: dots, but not the 2-4 digit groups of a dotted phone ({@code 01.23.45.67.89}). */
     private static boolean looksLikeVersion(String raw) {
-        if (raw.indexOf('.') < 0) {
+        if (raw.indexOf('.') < 0 || raw.startsWith("+")) {
             return false;
         }
         String[] groups = raw.split("[.]", -1);

@@ -95,6 +95,9 @@ class PiiContextTest {
         foundExactly("Contact: +1-733-876-4483 ext. 12", "+1-733-876-4483 ext. 12", PiiType.PHONE_NUMBER);
         foundExactly("Compte 0033 1 15 20 95 32", "0033 1 15 20 95 32", PiiType.PHONE_NUMBER);
         foundExactly("my iban is gb82 west 1234 5698 7654 32", "gb82 west 1234 5698 7654 32", PiiType.IBAN);
+        foundExactly("Phone: +1.733.876.4483", "+1.733.876.4483", PiiType.PHONE_NUMBER);
+        foundExactly("Phone: 1.733.876.4483", "1.733.876.4483", PiiType.PHONE_NUMBER);
+        nothingIn("serial 4111-1111-1111-1111-0000");
         nothingIn("Konto 00524037528719");
         nothingIn("PO number 4500012345");
     }
