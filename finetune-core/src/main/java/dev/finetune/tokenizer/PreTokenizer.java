@@ -40,6 +40,18 @@ public sealed interface PreTokenizer permits PreTokenizer.Split, PreTokenizer.By
     record Split(Pattern pattern, Behavior behavior, boolean invert) implements PreTokenizer {
         @Override
         public void split(CharSequence text, int start, int end, Gpt2PreTokenizer.PieceConsumer out) {
+            int digits = behavior == Behavior.Isolated && !invert && pattern.flags() == Pattern.UNICODE_CHARACTER_CLASS
+                    ? Llama3Pattern.maxDigits(pattern.pattern()) : -1;
+            if (digits > 0) {
+                // Llama 3's or Qwen2's pattern: the same pieces from a hand-written scanner
+                Llama3Pattern.split(text, start, end, digits, out);
+                return;
+            }
+            splitWithRegex(text, start, end, out);
+        }
+
+        /** The regex engine's pieces (what {@link #split} gives for every pattern). */
+        void splitWithRegex(CharSequence text, int start, int end, Gpt2PreTokenizer.PieceConsumer out) {
             Matcher m = pattern.matcher(text);
             m.region(start, end);
             Segments segs = new Segments(behavior, text, out);

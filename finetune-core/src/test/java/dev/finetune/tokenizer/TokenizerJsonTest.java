@@ -77,6 +77,18 @@ class TokenizerJsonTest {
     }
 
     @Test
+    void llamaAndQwenFilesUseTheHandWrittenScanner() {
+        assertEquals(3, scannerDigits("llama3.2"));
+        assertEquals(1, scannerDigits("qwen2.5"));
+    }
+
+    private static int scannerDigits(String family) {
+        PreTokenizer p = Families.tokenizer(family).pipeline().orElseThrow().preTokenizer();
+        PreTokenizer.Split split = (PreTokenizer.Split) ((PreTokenizer.Sequence) p).pretokenizers().get(0);
+        return Llama3Pattern.maxDigits(split.pattern().pattern());
+    }
+
+    @Test
     void llama3AddsBeginOfTextOnlyWhenAsked() {
         ByteLevelBpe t = Families.tokenizer("llama3.2");
         int bot = t.specialTokenId("<|begin_of_text|>");
