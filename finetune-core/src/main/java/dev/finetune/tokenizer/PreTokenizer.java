@@ -38,10 +38,19 @@ public sealed interface PreTokenizer permits PreTokenizer.Split, PreTokenizer.By
      * for where the two engines differ.
      */
     record Split(Pattern pattern, Behavior behavior, boolean invert) implements PreTokenizer {
+        /** Whether {@link #split} runs the hand-written Llama 3 / Qwen2 scanner for this pattern. */
+        public boolean usesScanner() {
+            return scannerDigits() > 0;
+        }
+
+        private int scannerDigits() {
+            return behavior == Behavior.Isolated && !invert && (pattern.flags() & Pattern.UNICODE_CHARACTER_CLASS) != 0
+                    ? Llama3Pattern.maxDigits(pattern.pattern()) : -1;
+        }
+
         @Override
         public void split(CharSequence text, int start, int end, Gpt2PreTokenizer.PieceConsumer out) {
-            int digits = behavior == Behavior.Isolated && !invert && pattern.flags() == Pattern.UNICODE_CHARACTER_CLASS
-                    ? Llama3Pattern.maxDigits(pattern.pattern()) : -1;
+            int digits = scannerDigits();
             if (digits > 0) {
                 // Llama 3's or Qwen2's pattern: the same pieces from a hand-written scanner
                 Llama3Pattern.split(text, start, end, digits, out);

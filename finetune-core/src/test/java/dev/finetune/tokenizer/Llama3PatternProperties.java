@@ -27,7 +27,7 @@ class Llama3PatternProperties {
         List<String> out = new ArrayList<>();
         Gpt2PreTokenizer.PieceConsumer c = (t, s, e) -> out.add(t.subSequence(s, e).toString());
         if (fast) {
-            split.split(text, 0, text.length(), c);
+            Llama3Pattern.split(text, 0, text.length(), Llama3Pattern.maxDigits(regex), c);
         } else {
             split.splitWithRegex(text, 0, text.length(), c);
         }

@@ -85,6 +85,7 @@ class TokenizerJsonTest {
     private static int scannerDigits(String family) {
         PreTokenizer p = Families.tokenizer(family).pipeline().orElseThrow().preTokenizer();
         PreTokenizer.Split split = (PreTokenizer.Split) ((PreTokenizer.Sequence) p).pretokenizers().get(0);
+        assertTrue(split.usesScanner());
         return Llama3Pattern.maxDigits(split.pattern().pattern());
     }
 
