@@ -17,6 +17,8 @@ import dev.finetune.safetensors.SafetensorsReader;
 import dev.finetune.safetensors.SafetensorsWriter;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.template.ChatTemplate;
+import dev.finetune.template.ConversationExamples;
+import dev.finetune.template.ModelTemplate;
 import dev.finetune.template.PromptCompletionTemplate;
 import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
@@ -67,7 +69,9 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Path baseDir = resolveBase(job, ctx);
         GPT2 model = GPT2Checkpoint.load(baseDir);
         ByteLevelBpe bpe = ModelFolders.tokenizer(baseDir, model.config().vocabSize());
-        if (type.equals(BaseType.BASE_TYPE_CHAT) && BaseModels.templateIds(bpe).isEmpty()) {
+        // a base whose folder has its own chat template (tokenizer_config.json) trains on that template
+        Optional<ModelTemplate> own = type.equals(BaseType.BASE_TYPE_CHAT) ? ModelTemplate.load(baseDir, bpe) : Optional.empty();
+        if (type.equals(BaseType.BASE_TYPE_CHAT) && own.isEmpty() && BaseModels.templateIds(bpe).isEmpty()) {
             // a base that never had the chat template (e.g. the hub's gpt2): add its tokens as new rows
             int before = bpe.vocabSize();
             bpe = bpe.withSpecialTokens(ChatTemplate.SPECIAL_TOKENS);
@@ -79,7 +83,15 @@ public final class LocalTrainingBackend implements TrainingBackend {
         int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
         Task task;
         TaskHead head = null;
-        if (type.equals(BaseType.BASE_TYPE_CHAT)) {
+        if (own.isPresent()) {
+            ModelTemplate.Examples train = ConversationExamples.read(job.trainPart(), own.get(), ctxLen + 1, 0);
+            ModelTemplate.Examples eval = job.evalPart().map(p -> ConversationExamples.read(p, own.get(), ctxLen + 1, 0))
+                    .orElse(new ModelTemplate.Examples(List.of(), 0));
+            ctx.event("chat template of " + baseDir.getFileName() + ": " + train.examples().size() + " train and "
+                    + eval.examples().size() + " eval examples; " + train.truncated() + " train and " + eval.truncated()
+                    + " eval examples cut to the context of " + ctxLen + " tokens");
+            task = languageModel(model, train.examples(), eval.examples(), hp);
+        } else if (type.equals(BaseType.BASE_TYPE_CHAT)) {
             ChatTemplate.Ids ids = BaseModels.templateIds(bpe).orElseThrow();
             ChatTemplate t = new ChatTemplate(bpe, ids);
             List<ChatTemplate.Example> train = TrainingData.chat(job.trainPart(), t, ctxLen + 1);
@@ -195,6 +207,12 @@ public final class LocalTrainingBackend implements TrainingBackend {
         if (head != null) {
             head.save(tmp);
             files.add(TaskHead.FILE);
+        }
+        for (String f : ConversationExamples.TEMPLATE_FILES) {
+            if (Files.isRegularFile(baseDir.resolve(f))) {
+                Files.copy(baseDir.resolve(f), tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                files.add(f);
+            }
         }
         for (String f : files) {
             Files.move(tmp.resolve(f), job.modelDir().resolve(f), StandardCopyOption.REPLACE_EXISTING,
