@@ -35,11 +35,18 @@ import java.util.regex.Pattern;
  * {@code tools}...), the functions {@code raise_exception} (fails the render with the template's own
  * message) and {@code strftime_now}, and Python's {@code tojson}.
  *
- * <p>Where jinjava and Jinja2 differ, the template text is adapted before jinjava sees it, each
- * adaptation tested on the templates it serves: {@code not x is defined} (Jinja2 reads
- * {@code not (x is defined)}), Python string methods ({@code .strip()}, {@code .startswith(...)},
- * {@code .split(...)}, ...) become jinjava filters, {@code tojson} prints as {@code json.dumps}.
- * A construct that cannot be rendered the way Jinja2 would fails with its name, never with other text.
+ * <p>Where jinjava and Jinja2 differ: jinjava's Jinja2-compatible readings are switched on
+ * ({@link LegacyOverrides}: {@code {{- -}}} trimming, natural operator precedence so that
+ * {@code not x is defined} is {@code not (x is defined)}, backslash escapes in quotes only); the Python
+ * string methods jinjava's strings lack ({@code startswith}, {@code endswith}, {@code upper},
+ * {@code lower}, {@code lstrip}, {@code rstrip}) are rewritten to filters of the same meaning
+ * ({@code strip}, {@code split}, {@code replace} work as they are), {@code x[::-1]} to
+ * {@code x|reverse|list}, and {@code tojson} prints as {@code json.dumps}. Checked to work as in
+ * Jinja2: {@code loop.first/last/index0}, slicing {@code [1:]}, {@code namespace()} with
+ * {@code set ns.x}, {@code is defined}, {@code in} on strings and dicts, {@code .get()},
+ * {@code .items()} in a for loop. A slice with another step fails with the construct named; an
+ * expression jinjava cannot evaluate fails the render with jinjava's message and line, never with
+ * different text. Known difference: a boolean prints {@code true} (Python: {@code True}).
  *
  * <p>Immutable and thread-safe (jinjava's engine is; each render has its own context).
  */
@@ -74,6 +81,9 @@ public final class JinjaChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
                 JinjaChatTemplate.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new PyToJson());
+        for (String m : PY_METHODS) {
+            jinjava.getGlobalContext().registerFilter(new PyStringMethod(m));
+        }
     }
 
     /** The template as the model folder has it. */
@@ -192,7 +202,20 @@ public final class JinjaChatTemplate {
     private static final Pattern NOT_IS_DEFINED = Pattern.compile(
             "\\bnot\\s+([A-Za-z_][A-Za-z0-9_.]*(?:\\[[^\\]]*\\])*)\\s+is\\s+(not\\s+)?(defined|none|undefined|string|mapping|iterable|number|sequence)\\b");
 
+    /** Python string methods jinjava's strings lack; {@code x.name(args)} becomes the filter {@code x|py_name(args)}. */
+    static final List<String> PY_METHODS = List.of("startswith", "endswith", "upper", "lower", "lstrip", "rstrip");
+    private static final Pattern PY_METHOD_CALL = Pattern.compile("\\.(" + String.join("|", PY_METHODS) + ")\\(");
+    private static final Pattern STEP_SLICE = Pattern.compile("\\[[^\\[\\]]*:[^\\[\\]]*:[^\\[\\]]*\\]");
+
     static String adapt(String t) {
+        // a reversed copy, Python's x[::-1]: jinjava parses no slice step
+        t = t.replace("[::-1]", "|reverse|list");
+        Matcher step = STEP_SLICE.matcher(t);
+        if (step.find()) {
+            throw new BadRequestException("the chat template uses a slice with a step (" + step.group()
+                    + "), which this library's Jinja engine cannot render");
+        }
+        t = PY_METHOD_CALL.matcher(t).replaceAll("|py_$1(");
         // Jinja2: "not x is defined" is not (x is defined); jinjava binds "not" tighter
         Matcher m = NOT_IS_DEFINED.matcher(t);
         StringBuilder sb = new StringBuilder();
@@ -202,6 +225,63 @@ public final class JinjaChatTemplate {
         }
         m.appendTail(sb);
         return sb.toString();
+    }
+
+    /** A Python string method as a filter: {@code py_startswith}, {@code py_upper}... */
+    static final class PyStringMethod implements Filter {
+        private final String method;
+
+        PyStringMethod(String method) {
+            this.method = method;
+        }
+
+        @Override
+        public String getName() {
+            return "py_" + method;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, (Object[]) args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            String s = var == null ? "" : var.toString();
+            String arg = args.length > 0 && args[0] != null ? args[0].toString() : null;
+            return switch (method) {
+                case "startswith" -> anyOf(args, s::startsWith);
+                case "endswith" -> anyOf(args, s::endsWith);
+                case "upper" -> s.toUpperCase(Locale.ROOT);
+                case "lower" -> s.toLowerCase(Locale.ROOT);
+                case "lstrip" -> {
+                    int i = 0;
+                    while (i < s.length() && (arg == null ? Character.isWhitespace(s.charAt(i)) : arg.indexOf(s.charAt(i)) >= 0)) {
+                        i++;
+                    }
+                    yield s.substring(i);
+                }
+                case "rstrip" -> {
+                    int j = s.length();
+                    while (j > 0 && (arg == null ? Character.isWhitespace(s.charAt(j - 1)) : arg.indexOf(s.charAt(j - 1)) >= 0)) {
+                        j--;
+                    }
+                    yield s.substring(0, j);
+                }
+                default -> throw new IllegalStateException(method);
+            };
+        }
+
+        /** str.startswith accepts a string or a tuple of strings. */
+        private static boolean anyOf(Object[] args, java.util.function.Predicate<String> test) {
+            if (args.length == 0 || args[0] == null) {
+                return false;
+            }
+            if (args[0] instanceof java.util.Collection<?> c) {
+                return c.stream().anyMatch(x -> test.test(String.valueOf(x)));
+            }
+            return test.test(args[0].toString());
+        }
     }
 
     /** Python's {@code json.dumps} as transformers' {@code tojson} calls it (ensure_ascii off, optional indent). */

@@ -88,4 +88,24 @@ class JinjaChatTemplateTest {
         assertEquals("{\"name\": \"f\", \"args\": [1, \"é\"]}|{\n  \"name\": \"f\",\n  \"args\": [\n    1,\n    \"é\"\n  ]\n}",
                 t.renderMaps(List.of(), false, Map.of("x", m)));
     }
+
+    private static String r(String template) {
+        return new JinjaChatTemplate(template, Map.of()).renderMaps(List.of(), false, Map.of());
+    }
+
+    @Test
+    void pythonConstructsTemplatesUseRenderAsInJinja2() {
+        assertEquals("True|False|AB|ab|x  |  x|x", r("{{ 'abc'.startswith('a') }}|{{ 'abc'.endswith(('x', 'y')) }}|{{ 'ab'.upper() }}"
+                + "|{{ 'AB'.lower() }}|{{ '  x  '.lstrip() }}|{{ '  x  '.rstrip() }}|{{ '  x  '.strip() }}")
+                .replace("true", "True").replace("false", "False"));
+        assertEquals("3,2,1", r("{{ [1,2,3][::-1]|join(',') }}"));
+        assertEquals("[2, 3]|bc", r("{{ [1,2,3][1:] }}|{{ 'abc'[1:] }}"));
+        assertEquals("yes", r("{% set ns = namespace(found=false) %}{% for m in [1,2] %}{% set ns.found = true %}{% endfor %}"
+                + "{% if ns.found %}yes{% endif %}"));
+        assertEquals("true", r("{{ not x is defined }}"));
+        assertEquals("0F1L", r("{% for i in [1,2] %}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{% endif %}{% endfor %}"));
+        assertEquals("a=1;", r("{% for k, v in {'a': 1}.items() %}{{ k }}={{ v }};{% endfor %}"));
+        BadRequestException e = assertThrows(BadRequestException.class, () -> r("{{ [1,2,3][::2] }}"));
+        assertTrue(e.getMessage().contains("[::2]"), e.getMessage());
+    }
 }
