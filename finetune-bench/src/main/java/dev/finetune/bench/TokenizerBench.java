@@ -4,9 +4,11 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.finetune.basemodels.BaseModels;
+import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.tokenizer.Tokenizers;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -28,6 +30,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same texts in the same run: {@code shakespeare} (tinyshakespeare.txt, 1.1 MB) and {@code chat}
  * (a 1 MB JSONL chat corpus built from the same lines). The {@code bytes} counter is the input rate
  * (MB/s = bytes/s / 1e6). Setup checks that both give identical ids for the whole text.
+ *
+ * <p>{@code family} runs the same texts through a {@code tokenizer.json} with its own pipeline
+ * ({@code smollm2}: Digits + ByteLevel; {@code qwen2.5}: NFC + Split regex; {@code llama3.2}: Split
+ * regex + {@code ignore_merges}); {@code gpt2} is the GPT-2 path. The files are read from
+ * {@code -Dfinetune.tokenizerFamilies=DIR} (default: the test resources of finetune-core, relative to
+ * the repository root, where the benchmark is run from).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -38,6 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class TokenizerBench {
     @Param({"shakespeare", "chat"})
     public String corpus;
+
+    @Param({"gpt2", "smollm2", "qwen2.5", "llama3.2"})
+    public String family;
 
     private String text;
     private long bytes;
@@ -72,12 +83,21 @@ public class TokenizerBench {
             text = shakespeare;
         }
         bytes = text.getBytes(StandardCharsets.UTF_8).length;
-        ours = Tokenizers.gpt2();
         jtokkit = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
-        int[] a = ours.encode(text);
-        int[] b = jtokkit.encodeOrdinary(text).toArray();
-        if (!Arrays.equals(a, b)) {
-            throw new IllegalStateException("our ids differ from jtokkit's on " + corpus);
+        if (family.equals("gpt2")) {
+            ours = Tokenizers.gpt2();
+            int[] a = ours.encode(text);
+            int[] b = jtokkit.encodeOrdinary(text).toArray();
+            if (!Arrays.equals(a, b)) {
+                throw new IllegalStateException("our ids differ from jtokkit's on " + corpus);
+            }
+        } else {
+            Path dir = Path.of(System.getProperty("finetune.tokenizerFamilies",
+                    "finetune-core/src/test/resources/dev/finetune/tokenizer/families"), family);
+            ours = BpeFiles.loadTokenizerJson(dir.resolve(BpeFiles.TOKENIZER_JSON));
+            if (!ours.decode(ours.encode(text)).equals(text)) {
+                throw new IllegalStateException(family + " does not decode its encoding of " + corpus);
+            }
         }
     }
 

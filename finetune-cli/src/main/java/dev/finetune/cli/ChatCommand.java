@@ -46,6 +46,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     WorkspaceOption workspace;
 
+    @Option(names = "--return-prompt", description = "print the prompt exactly as the model saw it (the rendered chat template) before the answer")
+    boolean returnPrompt;
+
     @Override
     public Integer call() throws Exception {
         List<ChatMessage> conv = new ArrayList<>();
@@ -65,10 +68,19 @@ public final class ChatCommand implements Callable<Integer> {
         if (seed != null) {
             b.seed(seed);
         }
+        b.returnPrompt(returnPrompt);
         PrintWriter out = spec.commandLine().getOut();
         try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(co.chat(b.build())));
+            } else if (returnPrompt) {
+                var r = co.chat(b.build());
+                out.println("[prompt]");
+                out.println(r.prompt().orElse(""));
+                out.println("[answer]");
+                out.println(r.text());
+                out.printf("[%s, %d input tokens, %d output tokens]%n", r.finishReason(),
+                        r.usage().tokens().inputTokens(), r.usage().tokens().outputTokens());
             } else {
                 co.chatStream(b.build(), e -> {
                     if (e.isEnd()) {

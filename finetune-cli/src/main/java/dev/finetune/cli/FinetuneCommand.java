@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Create and inspect fine-tuned models.",
         subcommands = {FinetuneCommand.Create.class, FinetuneCommand.ListCmd.class, FinetuneCommand.Get.class,
                 FinetuneCommand.Events.class, FinetuneCommand.Metrics.class, FinetuneCommand.Cancel.class,
-                FinetuneCommand.Delete.class, FinetuneCommand.Wait.class})
+                FinetuneCommand.Delete.class, FinetuneCommand.Wait.class, FinetunePreviewCommand.class})
 public final class FinetuneCommand implements Runnable {
     /** How often {@code --wait} and {@code wait} look at the model's status. */
     static final Duration POLL = Duration.ofMillis(200);

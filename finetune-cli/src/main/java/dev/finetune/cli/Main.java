@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 BaseModelsCommand.class,
                 FinetuneCommand.class,
                 ChatCommand.class,
+                TemplateCommand.class,
                 GenerateCommand.class,
                 RerankCommand.class,
                 ClassifyCommand.class,

@@ -13,7 +13,14 @@ import java.util.Optional;
  */
 public record ChatRequest(String model, List<ChatMessage> messages, Optional<Integer> maxTokens,
                           Optional<Float> temperature, Optional<Float> p, Optional<Integer> k,
-                          Optional<Long> seed, List<String> stopSequences) {
+                          Optional<Long> seed, List<String> stopSequences, boolean returnPrompt) {
+
+    /** A request that does not ask for the rendered prompt back. */
+    public ChatRequest(String model, List<ChatMessage> messages, Optional<Integer> maxTokens,
+                       Optional<Float> temperature, Optional<Float> p, Optional<Integer> k,
+                       Optional<Long> seed, List<String> stopSequences) {
+        this(model, messages, maxTokens, temperature, p, k, seed, stopSequences, false);
+    }
 
     public ChatRequest {
         Objects.requireNonNull(model, "model");
@@ -60,6 +67,7 @@ public record ChatRequest(String model, List<ChatMessage> messages, Optional<Int
         private Integer k;
         private Long seed;
         private List<String> stopSequences = List.of();
+        private boolean returnPrompt;
 
         private Builder() {
         }
@@ -106,9 +114,18 @@ public record ChatRequest(String model, List<ChatMessage> messages, Optional<Int
             return this;
         }
 
+        /**
+         * {@code return_prompt}: the response carries the prompt exactly as the model saw it (the
+         * rendered chat template, preamble included).
+         */
+        public Builder returnPrompt(boolean v) {
+            this.returnPrompt = v;
+            return this;
+        }
+
         public ChatRequest build() {
             return new ChatRequest(model, messages, Optional.ofNullable(maxTokens), Optional.ofNullable(temperature),
-                    Optional.ofNullable(p), Optional.ofNullable(k), Optional.ofNullable(seed), stopSequences);
+                    Optional.ofNullable(p), Optional.ofNullable(k), Optional.ofNullable(seed), stopSequences, returnPrompt);
         }
     }
 }

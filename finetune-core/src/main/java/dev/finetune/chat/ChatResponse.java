@@ -1,9 +1,22 @@
 package dev.finetune.chat;
 
 import java.util.List;
+import java.util.Optional;
 
-/** A v2 chat response: {@code id}, {@code finish_reason}, {@code message}, {@code usage}. */
-public record ChatResponse(String id, FinishReason finishReason, AssistantMessage message, Usage usage) {
+/**
+ * A v2 chat response: {@code id}, {@code finish_reason}, {@code message}, {@code usage}, and with
+ * {@code return_prompt} the {@code prompt} the model saw.
+ */
+public record ChatResponse(String id, FinishReason finishReason, AssistantMessage message, Usage usage,
+                           Optional<String> prompt) {
+    public ChatResponse {
+        prompt = prompt == null ? Optional.empty() : prompt;
+    }
+
+    /** A response without the prompt. */
+    public ChatResponse(String id, FinishReason finishReason, AssistantMessage message, Usage usage) {
+        this(id, finishReason, message, usage, Optional.empty());
+    }
 
     /** The assistant's reply: role {@code assistant} and a list of content parts. */
     public record AssistantMessage(ChatRole role, List<Content> content) {

@@ -80,6 +80,20 @@ public final class BpeFiles {
         return b;
     }
 
+    /** The bytes of a GPT-2 token string, or null when a character is outside the byte table. */
+    static byte[] fromTokenTextOrNull(String text) {
+        byte[] b = new byte[text.length()];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int v = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+            if (v < 0) {
+                return null;
+            }
+            b[i] = (byte) v;
+        }
+        return b;
+    }
+
     /** Loads whichever form {@code dir} holds: {@code tokenizer.json}, else encoder.json + vocab.bpe. */
     public static ByteLevelBpe load(Path dir) {
         if (Files.isRegularFile(dir.resolve(TOKENIZER_JSON))) {
@@ -131,51 +145,47 @@ public final class BpeFiles {
                 merges.add(new String[] {line.substring(0, sp), line.substring(sp + 1)});
             }
         }
-        return build(vocab, merges, Map.of(), encoderName);
+        return buildGpt2(vocab, merges, Map.of(), encoderName);
     }
 
-    /** Loads a HuggingFace {@code tokenizer.json} of the byte-level BPE kind. */
+    /** Loads a HuggingFace {@code tokenizer.json} of the byte-level BPE kind, with its own pipeline. */
     public static ByteLevelBpe loadTokenizerJson(Path file) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        JsonNode model = root.path("model");
-        if (!"BPE".equals(model.path("type").asText("BPE")) || !model.path("vocab").isObject()) {
-            throw new FinetuneException(file + ": model.type must be BPE with a vocab object");
-        }
-        Map<String, Integer> vocab = new HashMap<>();
-        model.path("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
-        List<String[]> merges = new ArrayList<>();
-        int i = 0;
-        for (JsonNode m : model.path("merges")) {
-            i++;
-            if (m.isArray() && m.size() == 2) {
-                merges.add(new String[] {m.get(0).asText(), m.get(1).asText()});
-            } else if (m.isTextual() && m.asText().split(" ", -1).length == 2) {
-                String[] ab = m.asText().split(" ", -1);
-                merges.add(ab);
-            } else {
-                throw new FinetuneException(file + ": model.merges[" + (i - 1) + "] is not a pair of tokens");
+        return TokenizerJson.load(file);
+    }
+
+    /** A tokenizer.json's vocabulary, merges and added tokens (added contents leave the vocabulary). */
+    static ByteLevelBpe build(Map<String, Integer> vocab, List<String[]> mergeTexts, List<AddedToken> added,
+                              ByteLevelBpe.Pipeline pipeline, String where) {
+        List<AddedToken> all = new ArrayList<>(added);
+        for (AddedToken a : added) {
+            Integer v = vocab.get(a.content());
+            if (v != null && v == a.id()) {
+                vocab.remove(a.content());
             }
         }
-        Map<String, Integer> specials = new LinkedHashMap<>();
-        for (JsonNode a : root.path("added_tokens")) {
-            specials.put(a.path("content").asText(), a.path("id").asInt());
-            vocab.remove(a.path("content").asText());
+        Integer eot = vocab.get(END_OF_TEXT);
+        if (pipeline == null && eot != null) {
+            // GPT-2's pipeline: <|endoftext|> in the vocabulary is its special token, as in encoder.json
+            vocab.remove(END_OF_TEXT);
+            all.add(AddedToken.special(eot, END_OF_TEXT));
         }
-        return build(vocab, merges, specials, file.toString());
+        return assemble(vocab, mergeTexts, all, pipeline, where);
     }
 
-    private static ByteLevelBpe build(Map<String, Integer> vocab, List<String[]> mergeTexts,
-                                      Map<String, Integer> addedSpecials, String where) {
+    private static ByteLevelBpe buildGpt2(Map<String, Integer> vocab, List<String[]> mergeTexts,
+                                          Map<String, Integer> addedSpecials, String where) {
         Map<String, Integer> specials = new LinkedHashMap<>(addedSpecials);
         Integer eot = vocab.remove(END_OF_TEXT);
         if (eot != null) {
             specials.putIfAbsent(END_OF_TEXT, eot);
         }
+        List<AddedToken> added = new ArrayList<>();
+        specials.forEach((t, id) -> added.add(AddedToken.special(id, t)));
+        return assemble(vocab, mergeTexts, added, null, where);
+    }
+
+    private static ByteLevelBpe assemble(Map<String, Integer> vocab, List<String[]> mergeTexts, List<AddedToken> added,
+                                         ByteLevelBpe.Pipeline pipeline, String where) {
         int max = 0;
         for (int id : vocab.values()) {
             max = Math.max(max, id + 1);
@@ -203,7 +213,7 @@ public final class BpeFiles {
             merges.add(new int[] {a, b});
         }
         try {
-            return new ByteLevelBpe(tokens, merges, specials);
+            return new ByteLevelBpe(tokens, merges, added, pipeline);
         } catch (IllegalArgumentException e) {
             throw new FinetuneException(where + ": " + e.getMessage(), e);
         }
@@ -246,6 +256,23 @@ public final class BpeFiles {
                 w.flush();
             });
             ObjectMapper om = new ObjectMapper();
+            if (bpe.pipeline().isPresent() && bpe.pipeline().get().source() != null) {
+                // the file's own pipeline, with the added tokens as they are now (new ones appended)
+                ObjectNode src = (ObjectNode) bpe.pipeline().get().source().deepCopy();
+                ArrayNode addedJson = src.putArray("added_tokens");
+                for (AddedToken t : bpe.addedTokens()) {
+                    ObjectNode a = addedJson.addObject();
+                    a.put("id", t.id());
+                    a.put("content", t.content());
+                    a.put("single_word", t.singleWord());
+                    a.put("lstrip", t.lstrip());
+                    a.put("rstrip", t.rstrip());
+                    a.put("normalized", t.normalized());
+                    a.put("special", t.special());
+                }
+                write(dir.resolve(TOKENIZER_JSON), out -> om.writeValue(out, src));
+                return;
+            }
             ObjectNode root = om.createObjectNode();
             root.put("version", "1.0");
             ArrayNode added = root.putArray("added_tokens");

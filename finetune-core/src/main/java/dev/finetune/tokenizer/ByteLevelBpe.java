@@ -17,6 +17,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * applies. Special tokens are added ids that ordinary text never produces; {@link #encode(String,
  * java.util.Set)} matches them only when the caller names them.
  *
+ * <p>Loaded from a {@code tokenizer.json} ({@link TokenizerJson}), the same model runs inside that
+ * file's pipeline: added tokens are found first (non-special ones always, special ones only when
+ * allowed), the rest is normalized ({@link Normalizer}), split ({@link PreTokenizer}) and encoded
+ * piece by piece (with {@code ignore_merges}, a piece that is itself a token is that token); with
+ * {@code addSpecialTokens} the {@link PostProcessor} adds its ids; {@link Decoder} turns ids back.
+ *
  * <p>Immutable and thread-safe. A bounded cache maps frequent pieces to their ids.
  */
 public final class ByteLevelBpe implements Tokenizer {
@@ -32,6 +38,38 @@ public final class ByteLevelBpe implements Tokenizer {
     private final String[] specialById;
     private final int vocabSize;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    /** The tokenizer.json stages; null for GPT-2's own pipeline (no normalizer, GPT-2's split). */
+    private final Pipeline pipeline;
+    /** Every added token (specials included), by id order. */
+    private final List<AddedToken> added;
+    private final AddedToken[] addedById;
+    /** Token id by bytes, for {@code ignore_merges}; null otherwise. */
+    private final Map<ByteKey, Integer> idByBytes;
+    private final AddedVocabulary.Matcher ordinaryRaw;
+    private final AddedVocabulary.Matcher ordinaryNormalized;
+    private final AddedVocabulary.Matcher allRaw;
+    private final AddedVocabulary.Matcher allNormalized;
+
+    /**
+     * The stages of a {@code tokenizer.json} around the model.
+     *
+     * @param normalizer    null for none
+     * @param preTokenizer  never null
+     * @param ignoreMerges  a piece that is a token is that token, whatever the merges would give
+     * @param unkId         the id a byte without a token becomes (-1: such a byte is dropped, as the
+     *                      tokenizers library drops it when the model has no {@code unk_token})
+     * @param fuseUnk       consecutive unknown bytes become one {@code unkId}
+     * @param postProcessor null for none
+     * @param decoder       never null
+     * @param source        the file's JSON, written back by {@link BpeFiles#save} (may be null)
+     */
+    public record Pipeline(Normalizer normalizer, PreTokenizer preTokenizer, boolean ignoreMerges, int unkId,
+                           boolean fuseUnk, PostProcessor postProcessor, Decoder decoder, com.fasterxml.jackson.databind.JsonNode source) {
+        public Pipeline {
+            Objects.requireNonNull(preTokenizer, "preTokenizer");
+            Objects.requireNonNull(decoder, "decoder");
+        }
+    }
 
     /**
      * @param tokens   every byte-level token's bytes; index = id (null at ids used by special tokens)
@@ -39,9 +77,30 @@ public final class ByteLevelBpe implements Tokenizer {
      * @param specials added tokens by text (e.g. {@code <|endoftext|>} → 50256)
      */
     ByteLevelBpe(byte[][] tokens, List<int[]> merges, Map<String, Integer> specials) {
+        this(tokens, merges, specialsAsAdded(specials), null);
+    }
+
+    private static List<AddedToken> specialsAsAdded(Map<String, Integer> specials) {
+        List<AddedToken> l = new ArrayList<>();
+        specials.forEach((t, id) -> l.add(AddedToken.special(id, t)));
+        return l;
+    }
+
+    /**
+     * @param tokens   every byte-level token's bytes; index = id (null at ids used by added tokens)
+     * @param merges   merge rules in rank order, each a pair of ids whose concatenation is a token
+     * @param addedTokens the added tokens (special or not)
+     * @param pipeline the tokenizer.json stages, or null for GPT-2's pipeline
+     */
+    ByteLevelBpe(byte[][] tokens, List<int[]> merges, List<AddedToken> addedTokens, Pipeline pipeline) {
+        this.pipeline = pipeline;
+        Map<String, Integer> specials = new LinkedHashMap<>();
         int max = tokens.length;
-        for (int id : specials.values()) {
-            max = Math.max(max, id + 1);
+        for (AddedToken a : addedTokens) {
+            max = Math.max(max, a.id() + 1);
+            if (a.special()) {
+                specials.putIfAbsent(a.content(), a.id());
+            }
         }
         this.vocabSize = max;
         this.bytesById = Arrays.copyOf(tokens, max);
@@ -56,7 +115,7 @@ public final class ByteLevelBpe implements Tokenizer {
                 }
             }
         }
-        for (int b = 0; b < 256; b++) {
+        for (int b = 0; b < 256 && pipeline == null; b++) {
             if (byteToken[b] < 0) {
                 throw new IllegalArgumentException("the vocabulary has no token for byte 0x" + Integer.toHexString(b)
                         + " (a byte-level BPE needs all 256)");
@@ -80,7 +139,53 @@ public final class ByteLevelBpe implements Tokenizer {
         }
         this.specials = Collections.unmodifiableMap(new LinkedHashMap<>(specials));
         this.specialById = new String[max];
-        specials.forEach((text, id) -> specialById[id] = text);
+        this.addedById = new AddedToken[max];
+        for (AddedToken a : addedTokens) {
+            if (a.id() < 0) {
+                throw new IllegalArgumentException("added token " + a.content() + " has a negative id " + a.id());
+            }
+            if (a.id() < tokens.length && tokens[a.id()] != null) {
+                throw new IllegalArgumentException("added token " + a.content() + " has id " + a.id()
+                        + ", which the vocabulary gives to another token");
+            }
+            specialById[a.id()] = a.content();
+            addedById[a.id()] = a;
+        }
+        this.added = List.copyOf(addedTokens);
+        this.idByBytes = pipeline != null && pipeline.ignoreMerges() ? idByBytes : null;
+        AddedVocabulary vocab = new AddedVocabulary(added);
+        boolean norm = pipeline != null && pipeline.normalizer() != null;
+        // without a normalizer, "normalized" tokens are matched on the text as given, in the same pass
+        this.ordinaryRaw = vocab.matcher(i -> !added.get(i).special() && !(norm && added.get(i).normalized()), s -> s);
+        this.allRaw = vocab.matcher(i -> !(norm && added.get(i).normalized()), s -> s);
+        this.ordinaryNormalized = norm ? vocab.matcher(i -> !added.get(i).special() && added.get(i).normalized(),
+                pipeline.normalizer()::normalize) : null;
+        this.allNormalized = norm ? vocab.matcher(i -> added.get(i).normalized(), pipeline.normalizer()::normalize) : null;
+    }
+
+    /** The tokenizer.json stages, or empty for GPT-2's own pipeline. */
+    public java.util.Optional<Pipeline> pipeline() {
+        return java.util.Optional.ofNullable(pipeline);
+    }
+
+    /** Every added token, special or not, in the order of the file. */
+    public List<AddedToken> addedTokens() {
+        return added;
+    }
+
+    /** Whether {@code id} is a special added token (a control token such as an end of turn). */
+    public boolean isSpecial(int id) {
+        return id >= 0 && id < addedById.length && addedById[id] != null && addedById[id].special();
+    }
+
+    /** The id of token text {@code text} (an added token's content or a vocabulary entry's), if any. */
+    public java.util.Optional<Integer> tokenId(String text) {
+        for (AddedToken a : added) {
+            if (a.content().equals(text)) {
+                return java.util.Optional.of(a.id());
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private static long pair(int a, int b) {
@@ -131,15 +236,19 @@ public final class ByteLevelBpe implements Tokenizer {
      * This vocabulary plus {@code added} special tokens (those it lacks) at the next free ids, in order —
      * how a chat template's tokens join a vocabulary that never had them.
      */
-    public ByteLevelBpe withSpecialTokens(List<String> added) {
-        Map<String, Integer> sp = new LinkedHashMap<>(specials);
+    public ByteLevelBpe withSpecialTokens(List<String> newTokens) {
+        List<AddedToken> all = new ArrayList<>(added);
         int next = vocabSize;
-        for (String t : added) {
-            if (!sp.containsKey(t)) {
-                sp.put(t, next++);
+        for (String t : newTokens) {
+            if (added.stream().noneMatch(a -> a.content().equals(t))) {
+                all.add(AddedToken.special(next++, t));
             }
         }
-        return new ByteLevelBpe(Arrays.copyOf(bytesById, bytesById.length), mergePairs(), sp);
+        byte[][] table = Arrays.copyOf(bytesById, bytesById.length);
+        for (AddedToken a : added) {
+            table[a.id()] = null;
+        }
+        return new ByteLevelBpe(table, mergePairs(), all, pipeline);
     }
 
     /** Number of merge rules. */
@@ -150,8 +259,72 @@ public final class ByteLevelBpe implements Tokenizer {
     @Override
     public int[] encode(String text) {
         IntBuffer out = new IntBuffer(Math.max(16, text.length() / 3));
-        encodeOrdinary(text, 0, text.length(), out);
+        if (pipeline == null) {
+            encodeOrdinary(text, 0, text.length(), out);
+        } else {
+            encodePipeline(text, ordinaryRaw, ordinaryNormalized, out);
+        }
         return out.toArray();
+    }
+
+    /**
+     * Encodes {@code text} with every special token's spelling matched ({@code allowAllSpecial}) or none,
+     * and with the post-processor's ids around it when {@code addSpecialTokens} (Llama 3's
+     * {@code <|begin_of_text|>}): the tokenizers library's {@code encode(text, add_special_tokens)}.
+     */
+    public int[] encode(String text, boolean allowAllSpecial, boolean addSpecialTokens) {
+        IntBuffer out = new IntBuffer(Math.max(16, text.length() / 3));
+        PostProcessor post = pipeline == null ? null : pipeline.postProcessor();
+        if (addSpecialTokens && post != null) {
+            out.addAll(post.prefix());
+        }
+        if (!allowAllSpecial) {
+            out.addAll(encode(text));
+        } else if (pipeline == null) {
+            out.addAll(encode(text, specials.keySet()));
+        } else {
+            encodePipeline(text, allRaw, allNormalized, out);
+        }
+        if (addSpecialTokens && post != null) {
+            out.addAll(post.suffix());
+        }
+        return out.toArray();
+    }
+
+    /** Added tokens on the raw text, then normalizer, normalized added tokens, pre-tokenizer, model. */
+    private void encodePipeline(String text, AddedVocabulary.Matcher raw, AddedVocabulary.Matcher normalized,
+                                IntBuffer out) {
+        raw.split(text, 0, text.length(), new AddedVocabulary.Sink() {
+            @Override
+            public void text(int start, int end) {
+                Normalizer n = pipeline.normalizer();
+                if (n == null) {
+                    pipeline.preTokenizer().split(text, start, end, (t, s, e) -> out.addAll(pieceIds(t, s, e)));
+                    return;
+                }
+                String seg = n.normalize(text.substring(start, end));
+                if (normalized == null || normalized.isEmpty()) {
+                    pipeline.preTokenizer().split(seg, 0, seg.length(), (t, s, e) -> out.addAll(pieceIds(t, s, e)));
+                    return;
+                }
+                normalized.split(seg, 0, seg.length(), new AddedVocabulary.Sink() {
+                    @Override
+                    public void text(int s2, int e2) {
+                        pipeline.preTokenizer().split(seg, s2, e2, (t, s, e) -> out.addAll(pieceIds(t, s, e)));
+                    }
+
+                    @Override
+                    public void token(AddedToken token) {
+                        out.add(token.id());
+                    }
+                });
+            }
+
+            @Override
+            public void token(AddedToken token) {
+                out.add(token.id());
+            }
+        });
     }
 
     /**
@@ -166,6 +339,16 @@ public final class ByteLevelBpe implements Tokenizer {
             if (!specials.containsKey(s)) {
                 throw new IllegalArgumentException("no special token " + s + " in this vocabulary");
             }
+        }
+        if (pipeline != null) {
+            IntBuffer out = new IntBuffer(Math.max(16, text.length() / 3));
+            AddedVocabulary vocab = new AddedVocabulary(added);
+            boolean norm = pipeline.normalizer() != null;
+            java.util.function.IntPredicate on = i -> !added.get(i).special() || allowedSpecial.contains(added.get(i).content());
+            encodePipeline(text, vocab.matcher(i -> on.test(i) && !(norm && added.get(i).normalized()), x -> x),
+                    norm ? vocab.matcher(i -> on.test(i) && added.get(i).normalized(), pipeline.normalizer()::normalize) : null,
+                    out);
+            return out.toArray();
         }
         IntBuffer out = new IntBuffer(Math.max(16, text.length() / 3));
         int from = 0;
@@ -197,6 +380,9 @@ public final class ByteLevelBpe implements Tokenizer {
 
     @Override
     public int countTokens(String text) {
+        if (pipeline != null) {
+            return encode(text).length;
+        }
         int[] count = {0};
         Gpt2PreTokenizer.split(text, (t, s, e) -> count[0] += pieceIds(t, s, e).length);
         return count[0];
@@ -209,14 +395,19 @@ public final class ByteLevelBpe implements Tokenizer {
     private int[] pieceIds(CharSequence t, int s, int e) {
         // a piece of one ASCII byte is one token: skip the cache
         if (e - s == 1 && t.charAt(s) < 0x80) {
-            return new int[] {byteToken[t.charAt(s)]};
+            int id = byteToken[t.charAt(s)];
+            if (id >= 0) {
+                return new int[] {id};
+            }
         }
         String key = t.subSequence(s, e).toString();
         int[] ids = cache.get(key);
         if (ids != null) {
             return ids;
         }
-        ids = bpe(utf8(key));
+        byte[] bytes = utf8(key);
+        Integer whole = idByBytes == null ? null : idByBytes.get(new ByteKey(bytes));
+        ids = whole != null ? new int[] {whole} : bpe(bytes);
         if (cache.size() < CACHE_LIMIT) {
             cache.putIfAbsent(key, ids);
         }
@@ -254,10 +445,18 @@ public final class ByteLevelBpe implements Tokenizer {
 
     /** Merges the byte tokens of one piece by lowest rank first (ties: leftmost). */
     private int[] bpe(byte[] bytes) {
-        int n = bytes.length;
-        int[] ids = new int[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = byteToken[bytes[i] & 0xFF];
+        int[] ids = new int[bytes.length];
+        int n = 0;
+        for (byte b : bytes) {
+            int id = byteToken[b & 0xFF];
+            if (id < 0) {
+                // a byte the vocabulary lacks: the unknown token, or nothing
+                if (pipeline.unkId() < 0 || (pipeline.fuseUnk() && n > 0 && ids[n - 1] == pipeline.unkId())) {
+                    continue;
+                }
+                id = pipeline.unkId();
+            }
+            ids[n++] = id;
         }
         while (n > 1) {
             int bestRank = Integer.MAX_VALUE;
@@ -296,13 +495,32 @@ public final class ByteLevelBpe implements Tokenizer {
 
     @Override
     public String decode(int[] ids) {
+        return decode(ids, false);
+    }
+
+    /**
+     * The text of {@code ids}; with {@code skipSpecialTokens} the special added tokens are left out
+     * (what an answer shown to a user needs), as the tokenizers library's {@code skip_special_tokens}.
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
-            byte[] b = bytesOf(id);
+            if (skipSpecialTokens && isSpecial(id)) {
+                continue;
+            }
+            byte[] b = pipeline != null && bytesById[checked(id)] == null && addedById[id] != null
+                    ? pipeline.decoder().addedTokenBytes(addedById[id].content()) : bytesOf(id);
             out.write(b, 0, b.length);
         }
         // Java's UTF-8 decoder replaces each malformed sequence with U+FFFD, like Python's errors="replace"
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private int checked(int id) {
+        if (id < 0 || id >= vocabSize) {
+            throw new IllegalArgumentException("token id " + id + " is outside 0.." + (vocabSize - 1));
+        }
+        return id;
     }
 
     /** Every token's bytes in id order (null for special ids) and the merges as id pairs in rank order. */
@@ -318,6 +536,12 @@ public final class ByteLevelBpe implements Tokenizer {
 
     byte[][] tokenTable() {
         return bytesById.clone();
+    }
+
+    /** The vocabulary's own tokens (added tokens excluded), id → bytes; null entries are unused ids. */
+    byte[][] modelTokens() {
+        byte[][] t = Arrays.copyOf(bytesById, bytesById.length);
+        return t;
     }
 
     private record ByteKey(byte[] b) {

@@ -21,6 +21,19 @@ public interface Tokenizer {
     /** The text of {@code ids}; byte sequences that are not valid UTF-8 decode to U+FFFD, as GPT-2 does. */
     String decode(int[] ids);
 
+    /**
+     * The text of {@code ids}; with {@code skipSpecialTokens} control tokens are left out (what a
+     * response shown to a user holds). Tokenizers without special tokens decode everything.
+     */
+    default String decode(int[] ids, boolean skipSpecialTokens) {
+        return decode(ids);
+    }
+
+    /** Whether {@code id} is a control token (never text in a response). */
+    default boolean isSpecial(int id) {
+        return false;
+    }
+
     /** The number of ids, special tokens included. */
     int vocabSize();
 }

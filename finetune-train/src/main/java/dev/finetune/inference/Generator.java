@@ -49,6 +49,16 @@ public final class Generator {
      * (-1 for none) or when the listener returns false.
      */
     public Result generate(int[] prompt, int maxTokens, Sampler sampler, int endToken, TokenListener listener) {
+        return generate(prompt, maxTokens, sampler, t -> t == endToken, listener);
+    }
+
+    /**
+     * Generates up to {@code maxTokens} tokens after {@code prompt}, stopping early with
+     * {@link FinishReason#COMPLETE} at a token {@code isEnd} accepts (the model's end-of-sequence ids;
+     * the end token is not part of the result) or when the listener returns false.
+     */
+    public Result generate(int[] prompt, int maxTokens, Sampler sampler, java.util.function.IntPredicate isEnd,
+                           TokenListener listener) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
@@ -71,7 +81,7 @@ public final class Generator {
         while (n < maxTokens) {
             int next = sampler.sample(logits, V);
             double lp = Sampler.logProb(logits, V, next);
-            if (next == endToken) {
+            if (isEnd.test(next)) {
                 finish = FinishReason.COMPLETE;
                 break;
             }

@@ -12,6 +12,7 @@ import dev.finetune.generate.Generation;
 import dev.finetune.generate.ReturnLikelihoods;
 import dev.finetune.generate.TokenLikelihood;
 import dev.finetune.template.ChatTemplate;
+import dev.finetune.template.ModelTemplate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +23,10 @@ import java.util.function.Consumer;
 /**
  * Answers chat and generate requests with a {@link LoadedModel}: renders the prompt, decodes with the
  * KV cache, applies stop sequences, and shapes the v2 responses. Stateless and thread-safe.
+ *
+ * <p>Generation ends with {@code COMPLETE} at the model's end-of-sequence ids: the chat template's
+ * end of turn, {@code <|endoftext|>} and the {@code eos_token_id}s of the model's configs; the end
+ * token is not part of the answer, and no special token's text ever is.
  *
  * <p>Defaults where a request is silent, as the service documented them: chat temperature 0.3,
  * generate temperature 0.75; {@code p} 0.75; {@code k} 0 (off); chat {@code max_tokens} up to the
@@ -38,11 +43,11 @@ public final class InferenceEngine {
     private InferenceEngine() {
     }
 
-    /** A non-streaming chat answer. */
+    /** A non-streaming chat answer (with the rendered prompt when the request asks for it). */
     public static ChatResponse chat(LoadedModel m, ChatRequest req) {
         StringBuilder text = new StringBuilder();
         ChatStreamEvent[] end = new ChatStreamEvent[1];
-        chatStream(m, req, e -> {
+        String prompt = chatRun(m, req, e -> {
             if (e.isEnd()) {
                 end[0] = e;
             } else {
@@ -50,24 +55,68 @@ public final class InferenceEngine {
             }
         });
         return new ChatResponse(UUID.randomUUID().toString(), end[0].finishReason().orElseThrow(),
-                ChatResponse.AssistantMessage.text(text.toString()), end[0].usage().orElseThrow());
+                ChatResponse.AssistantMessage.text(text.toString()), end[0].usage().orElseThrow(),
+                req.returnPrompt() ? Optional.of(prompt) : Optional.empty());
     }
 
     /** A streamed chat answer: text deltas in order, then one end event with the finish reason and usage. */
     public static void chatStream(LoadedModel m, ChatRequest req, Consumer<ChatStreamEvent> events) {
+        chatRun(m, req, events);
+    }
+
+    /**
+     * The prompt a chat request renders (the model's own template when its folder has one, else the
+     * built-in one), as text, without generating.
+     */
+    public static String renderPrompt(LoadedModel m, ChatRequest req) {
+        return chatPrompt(m, req, maxTokens(m, req)).text();
+    }
+
+    private static int maxTokens(LoadedModel m, ChatRequest req) {
+        int ctx = m.model().config().maxSeqLen();
+        return req.maxTokens().orElse(Math.min(CHAT_MAX_TOKENS, Math.max(1, ctx / 2)));
+    }
+
+    /** Prompt ids, their text and the ids that end the answer. */
+    private record ChatPrompt(int[] ids, String text, int[] stops) {
+    }
+
+    private static ChatPrompt chatPrompt(LoadedModel m, ChatRequest req, int maxTokens) {
+        int ctx = m.model().config().maxSeqLen();
+        int room = Math.max(4, ctx - Math.min(maxTokens, ctx - 4));
+        if (m.chatTemplate().isPresent()) {
+            ModelTemplate t = m.chatTemplate().get();
+            ModelTemplate.Prompt p = t.prompt(req.messages(), room);
+            return new ChatPrompt(p.ids(), p.text(), union(t.stopIds(), m.stopIds()));
+        }
         ChatTemplate.Ids ids = m.template().orElseThrow(() -> new BadRequestException("model " + m.name()
                 + " has no chat template (it is a generative model): use generate"));
-        ChatTemplate template = new ChatTemplate(m.tokenizer(), ids);
-        int ctx = m.model().config().maxSeqLen();
-        int maxTokens = req.maxTokens().orElse(Math.min(CHAT_MAX_TOKENS, Math.max(1, ctx / 2)));
-        int[] prompt = template.prompt(req.messages(), Math.max(4, ctx - Math.min(maxTokens, ctx - 4)));
+        int[] prompt = new ChatTemplate(m.tokenizer(), ids).prompt(req.messages(), room);
+        return new ChatPrompt(prompt, m.tokenizer().decode(prompt), union(new int[] {ids.endOfTurn()}, m.stopIds()));
+    }
+
+    private static int[] union(int[] a, int[] b) {
+        return java.util.stream.IntStream.concat(Arrays.stream(a), Arrays.stream(b)).distinct().toArray();
+    }
+
+    /** Runs a chat request; returns the prompt's text. */
+    private static String chatRun(LoadedModel m, ChatRequest req, Consumer<ChatStreamEvent> events) {
+        int maxTokens = maxTokens(m, req);
+        ChatPrompt prompt = chatPrompt(m, req, maxTokens);
         Sampler sampler = new Sampler(req.temperature().orElse(CHAT_TEMPERATURE), req.k().orElse(0),
                 req.p().orElse(DEFAULT_P), req.seed().orElseGet(InferenceEngine::freshSeed));
         StopWatcher watcher = new StopWatcher(m, req.stopSequences(), events);
-        Generator.Result r = new Generator(m.model()).generate(prompt, maxTokens, sampler, ids.endOfTurn(), watcher);
+        Generator.Result r = new Generator(m.model()).generate(prompt.ids(), maxTokens, sampler, isIn(prompt.stops()), watcher);
         watcher.flush();
         FinishReason reason = watcher.stopped() ? FinishReason.STOP_SEQUENCE : map(r.finish());
         events.accept(ChatStreamEvent.end(reason, Usage.of(r.promptTokensUsed(), r.tokens().length)));
+        return prompt.text();
+    }
+
+    private static java.util.function.IntPredicate isIn(int[] ids) {
+        int[] sorted = ids.clone();
+        Arrays.sort(sorted);
+        return t -> Arrays.binarySearch(sorted, t) >= 0;
     }
 
     /** A generate answer, with likelihoods as requested. */
@@ -85,7 +134,8 @@ public final class InferenceEngine {
         Generator.Result r = maxTokens == 0
                 ? new Generator.Result(new int[0], new double[0], Generator.FinishReason.MAX_TOKENS,
                         Math.min(prompt.length, m.model().config().maxSeqLen()))
-                : gen.generate(prompt, maxTokens, sampler, m.endOfText(), watcher);
+                : gen.generate(prompt, maxTokens, sampler, isIn(union(m.endOfText() >= 0 ? new int[] {m.endOfText()} : new int[0],
+                        m.stopIds())), watcher);
         watcher.flush();
         int kept = watcher.keptTokens(r.tokens().length);
         List<TokenLikelihood> tls = new ArrayList<>();
@@ -190,7 +240,8 @@ public final class InferenceEngine {
             for (int i = 0; i < a.length; i++) {
                 a[i] = ids.get(i);
             }
-            return m.tokenizer().decode(a);
+            // control tokens that did not end the answer (a stray <|im_start|>...) are not text
+            return m.tokenizer().decode(a, true);
         }
 
         private void emit(String text, int upTo) {

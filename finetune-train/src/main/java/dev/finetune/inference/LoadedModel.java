@@ -3,6 +3,7 @@ package dev.finetune.inference;
 import dev.finetune.heads.TaskHead;
 import dev.finetune.model.GPT2;
 import dev.finetune.template.ChatTemplate;
+import dev.finetune.template.ModelTemplate;
 import dev.finetune.tokenizer.Tokenizer;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,15 +18,27 @@ import java.util.Optional;
  * @param template   the chat template ids, absent for a model that never learned the template
  * @param endOfText  the id that ends a generation without the template ({@code <|endoftext|>}), or -1
  * @param head       the rerank or classify head of a model fine-tuned for one of those tasks
+ * @param chatTemplate the model folder's own chat template (tokenizer_config.json / chat_template.jinja);
+ *                   when present chat renders it instead of the built-in template
+ * @param stopIds    ids that end any generation besides the template's end of turn: the configs'
+ *                   {@code eos_token_id} (one or several) and {@code <|endoftext|>}
  */
 public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
-                          int endOfText, Optional<TaskHead> head) {
+                          int endOfText, Optional<TaskHead> head, Optional<ModelTemplate> chatTemplate, int[] stopIds) {
     public LoadedModel {
         Objects.requireNonNull(name);
         Objects.requireNonNull(model);
         Objects.requireNonNull(tokenizer);
         template = template == null ? Optional.empty() : template;
         head = head == null ? Optional.empty() : head;
+        chatTemplate = chatTemplate == null ? Optional.empty() : chatTemplate;
+        stopIds = stopIds == null ? (endOfText >= 0 ? new int[] {endOfText} : new int[0]) : stopIds.clone();
+    }
+
+    /** A model without its own chat template, ending at {@code endOfText}. */
+    public LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+                       int endOfText, Optional<TaskHead> head) {
+        this(name, model, tokenizer, template, endOfText, head, Optional.empty(), null);
     }
 
     /** A model without a task head. */

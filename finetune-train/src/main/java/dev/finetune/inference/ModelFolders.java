@@ -7,6 +7,7 @@ import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.tokenizer.Tokenizers;
+import dev.finetune.template.ModelTemplate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -24,7 +25,8 @@ public final class ModelFolders {
         GPT2 model = GPT2Checkpoint.load(dir);
         ByteLevelBpe bpe = tokenizer(dir, model.config().vocabSize());
         int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
-        return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot, dev.finetune.heads.TaskHead.load(dir));
+        return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot, dev.finetune.heads.TaskHead.load(dir),
+                ModelTemplate.load(dir, bpe), ModelTemplate.eosIds(dir, bpe));
     }
 
     /** The tokenizer in {@code dir}, or GPT-2's when the folder has none and the sizes agree. */

@@ -8,6 +8,7 @@ import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.safetensors.DType;
 import dev.finetune.safetensors.SafetensorsWriter;
+import dev.finetune.template.ConversationExamples;
 import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.workspace.AtomicWrite;
@@ -62,6 +63,13 @@ final class ModelPackager {
         if (t.head() != null) {
             t.head().save(tmp);
             files.add(ModelFiles.HEAD);
+        }
+        // the base's own tokenizer config and chat template travel with the model, so chat renders the same prompts
+        for (String f : ConversationExamples.TEMPLATE_FILES) {
+            if (Files.isRegularFile(t.baseDir().resolve(f))) {
+                Files.copy(t.baseDir().resolve(f), tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                files.add(f);
+            }
         }
         for (String f : files) {
             Files.move(tmp.resolve(f), modelDir.resolve(f), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

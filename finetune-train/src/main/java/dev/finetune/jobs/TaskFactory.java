@@ -9,11 +9,14 @@ import dev.finetune.heads.TaskInputs;
 import dev.finetune.model.GPT2;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.template.ChatTemplate;
+import dev.finetune.template.ConversationExamples;
+import dev.finetune.template.ModelTemplate;
 import dev.finetune.template.PromptCompletionTemplate;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@link Task} of each base type, keyed by {@link BaseType}: chat and generative train the language
@@ -57,6 +60,19 @@ final class TaskFactory {
     private static Prepared chat(Inputs in) {
         GPT2 model = in.model();
         ByteLevelBpe bpe = in.tokenizer();
+        int limit = model.config().maxSeqLen() + 1;
+        // a base whose folder has its own chat template (tokenizer_config.json / chat_template.jinja) trains on it
+        Optional<ModelTemplate> own = ModelTemplate.load(in.baseDir(), bpe);
+        if (own.isPresent()) {
+            ModelTemplate.Examples train = ConversationExamples.read(in.job().trainPart(), own.get(), limit, 0);
+            ModelTemplate.Examples eval = in.job().evalPart().map(p -> ConversationExamples.read(p, own.get(), limit, 0))
+                    .orElse(new ModelTemplate.Examples(List.of(), 0));
+            in.ctx().event("chat template of " + in.baseDir().getFileName() + ": " + train.examples().size() + " train and "
+                    + eval.examples().size() + " eval examples; " + train.truncated() + " train and " + eval.truncated()
+                    + " eval examples cut to the context of " + (limit - 1) + " tokens");
+            return new Prepared(model, bpe, new LanguageModelTask(model, train.examples(), eval.examples(), in.hp().batchSize()),
+                    null);
+        }
         if (BaseModels.templateIds(bpe).isEmpty()) {
             // a base that never had the chat template (e.g. the hub's gpt2): add its tokens as new rows
             int before = bpe.vocabSize();
@@ -64,7 +80,6 @@ final class TaskFactory {
             model = model.withVocabSize(Math.max(model.config().vocabSize(), bpe.vocabSize()));
             in.ctx().event("added " + (bpe.vocabSize() - before) + " chat template tokens to the vocabulary (new embedding rows)");
         }
-        int limit = model.config().maxSeqLen() + 1;
         ChatTemplate t = new ChatTemplate(bpe, BaseModels.templateIds(bpe).orElseThrow());
         List<ChatTemplate.Example> train = TrainingData.chat(in.job().trainPart(), t, limit);
         List<ChatTemplate.Example> eval = in.job().evalPart().map(p -> TrainingData.chat(p, t, limit)).orElse(List.of());

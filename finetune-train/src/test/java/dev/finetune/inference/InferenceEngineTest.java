@@ -52,11 +52,13 @@ class InferenceEngineTest {
 
     @Test
     void aStopSequenceEndsTheAnswerBeforeIt() {
-        ChatResponse free = InferenceEngine.chat(M, chat().temperature(0f).maxTokens(30).build());
+        // without an end-of-text id, so that the random model's answer runs long enough to hold a stop
+        LoadedModel m = new LoadedModel("tiny", M.model(), M.tokenizer(), M.template(), -1);
+        ChatResponse free = InferenceEngine.chat(m, chat().temperature(0f).maxTokens(30).build());
         String text = free.text();
         // text from a random model may repeat; pick a two-character stop from its middle
         String stop = text.length() >= 6 ? text.substring(3, 5) : text;
-        ChatResponse stopped = InferenceEngine.chat(M, chat().temperature(0f).maxTokens(30).stopSequences(List.of(stop)).build());
+        ChatResponse stopped = InferenceEngine.chat(m, chat().temperature(0f).maxTokens(30).stopSequences(List.of(stop)).build());
         assertEquals(FinishReason.STOP_SEQUENCE, stopped.finishReason());
         assertEquals(text.substring(0, text.indexOf(stop)), stopped.text());
     }
