@@ -1,7 +1,7 @@
 package dev.finetune.inference;
 
 import dev.finetune.heads.TaskHead;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.template.ChatTemplate;
 import dev.finetune.tokenizer.Tokenizer;
 import java.util.Objects;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * @param endOfText  the id that ends a generation without the template ({@code <|endoftext|>}), or -1
  * @param head       the rerank or classify head of a model fine-tuned for one of those tasks
  */
-public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+public record LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
                           int endOfText, Optional<TaskHead> head) {
     public LoadedModel {
         Objects.requireNonNull(name);
@@ -29,7 +29,7 @@ public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional
     }
 
     /** A model without a task head. */
-    public LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
+    public LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
         this(name, model, tokenizer, template, endOfText, Optional.empty());
     }
 
