@@ -20,7 +20,7 @@ class LlamaReferenceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama-tiny", "llama3-tiny", "qwen2-tiny", "stories260K"})
+    @ValueSource(strings = {"llama-tiny", "llama3-tiny", "qwen2-tiny", "stories260K", "llama-hd-f16", "qwen2-hd-bf16"})
     void matchesPyTorch(String name) throws Exception {
         ReferenceCheck.Report report = ReferenceCheck.run(bundle(name));
         assertTrue(report.passed(), report::describe);
