@@ -21,6 +21,8 @@ public final class Layers {
     /** sqrt(2/π), the GELU tanh-approximation constant. */
     private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
     private static final int ROW_GRAIN = 8;
+    /** Dot products of attention (q·k, dout·v): the Vector API one when present, the same in training and decoding. */
+    private static final dev.finetune.kernel.Dot DOT = dev.finetune.kernel.Kernels.dot();
 
     private Layers() {
     }
@@ -187,7 +189,8 @@ public final class Layers {
      * key/value head {@code h / (NH/KVH)}, as transformers' repeat_kv), head size hs, scores scaled by
      * 1/sqrt(hs). Row (b,t) of q starts at {@code qOff + (b·T+t)·qStride} and holds NH heads of hs; k and v
      * likewise with KVH heads. out (B,T,NH·hs); att (B,NH,T,T) keeps the softmax weights (zero above the
-     * diagonal). Parallel over (b, key/value head), so that the backward pass's writes never overlap.
+     * diagonal). Per (b, h) two GEMMs, scores = q·kᵀ (T,T) and out = att·v (T,hs), with the causal
+     * softmax between them; parallel over (b, h), each GEMM inline in its task.
      */
     public static void attentionForward(float[] out, float[] att, float[] q, int qStride, int qOff,
                                         float[] k, int kStride, int kOff, float[] v, int vStride, int vOff,
@@ -195,22 +198,22 @@ public final class Layers {
         int group = NH / KVH;
         int OC = NH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
+        Gemm gemm = dev.finetune.kernel.Kernels.gemm();
         Parallel.forRange(B * NH, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / NH;
                 int h = bh % NH;
                 int kvh = h / group;
+                int a0 = bh * T * T;
+                int qb = qOff + b * T * qStride + h * hs;
+                // att (T,T) = q_h (T,hs) · k_kvhᵀ
+                gemm.gemm(false, true, T, T, hs, q, qb, qStride, k, kOff + b * T * kStride + kvh * hs, kStride,
+                        att, a0, T, false);
                 for (int t = 0; t < T; t++) {
-                    int qi = qOff + (b * T + t) * qStride + h * hs;
-                    int a = (bh * T + t) * T;
+                    int a = a0 + t * T;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int t2 = 0; t2 <= t; t2++) {
-                        int ki = kOff + (b * T + t2) * kStride + kvh * hs;
-                        float dot = 0;
-                        for (int i = 0; i < hs; i++) {
-                            dot += q[qi + i] * k[ki + i];
-                        }
-                        dot *= scale;
+                        float dot = att[a + t2] * scale;
                         att[a + t2] = dot;
                         max = Math.max(max, dot);
                     }
@@ -227,18 +230,10 @@ public final class Layers {
                     for (int t2 = t + 1; t2 < T; t2++) {
                         att[a + t2] = 0;
                     }
-                    int o = (b * T + t) * OC + h * hs;
-                    for (int i = 0; i < hs; i++) {
-                        out[o + i] = 0;
-                    }
-                    for (int t2 = 0; t2 <= t; t2++) {
-                        int vi = vOff + (b * T + t2) * vStride + kvh * hs;
-                        float w = att[a + t2];
-                        for (int i = 0; i < hs; i++) {
-                            out[o + i] += w * v[vi + i];
-                        }
-                    }
                 }
+                // out_h (T,hs) = att (T,T) · v_kvh (T,hs)
+                gemm.gemm(false, false, T, hs, T, att, a0, T, v, vOff + b * T * vStride + kvh * hs, vStride,
+                        out, b * T * OC + h * hs, OC, false);
             }
         });
     }
@@ -252,8 +247,8 @@ public final class Layers {
 
     /**
      * dq, dk, dv += gradient of the general {@link #attentionForward}; each gradient array has the layout
-     * (stride, offset) of its input. datt (B·NH·T) is scratch. With a = att row, da = dout·v:
-     * dpreatt = a ⊙ (da - a·da), then dq += dpreatt·k/sqrt(hs), dk += dpreattᵀ·q/sqrt(hs), dv += aᵀ·dout.
+     * (stride, offset) of its input. datt (B,NH,T,T) is scratch. Per (b, h), with P the att block:
+     * dP = dout·vᵀ, dv += Pᵀ·dout, dS = P ⊙ (dP - rowsum(P ⊙ dP)) / sqrt(hs), dq += dS·k, dk += dSᵀ·q.
      * Parallel over (b, key/value head): the query heads sharing a key/value head run in one task.
      */
     public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] datt, float[] dout, float[] att,
@@ -262,38 +257,37 @@ public final class Layers {
         int group = NH / KVH;
         int OC = NH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
+        Gemm gemm = dev.finetune.kernel.Kernels.gemm();
         Parallel.forRange(B * KVH, 1, (from, to) -> {
             for (int bk = from; bk < to; bk++) {
                 int b = bk / KVH;
                 int kvh = bk % KVH;
+                int kb = kOff + b * T * kStride + kvh * hs;
+                int vb = vOff + b * T * vStride + kvh * hs;
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     int bh = b * NH + h;
-                    int da = bh * T;
+                    int a0 = bh * T * T;
+                    int qb = qOff + b * T * qStride + h * hs;
+                    int ob = b * T * OC + h * hs;
+                    // dP (T,T) = dout_h (T,hs) · v_kvhᵀ ; dv_kvh (T,hs) += Pᵀ · dout_h
+                    gemm.gemm(false, true, T, T, hs, dout, ob, OC, v, vb, vStride, datt, a0, T, false);
+                    gemm.gemm(true, false, T, hs, T, att, a0, T, dout, ob, OC, dv, vb, vStride, true);
                     for (int t = 0; t < T; t++) {
-                        int a = (bh * T + t) * T;
-                        int o = (b * T + t) * OC + h * hs;
+                        int a = a0 + t * T;
                         float dot = 0;
                         for (int t2 = 0; t2 <= t; t2++) {
-                            int vi = vOff + (b * T + t2) * vStride + kvh * hs;
-                            float w = att[a + t2];
-                            float d = 0;
-                            for (int i = 0; i < hs; i++) {
-                                d += dout[o + i] * v[vi + i];
-                                dv[vi + i] += w * dout[o + i];
-                            }
-                            datt[da + t2] = d;
-                            dot += w * d;
+                            dot += att[a + t2] * datt[a + t2];
                         }
-                        int qi = qOff + (b * T + t) * qStride + h * hs;
                         for (int t2 = 0; t2 <= t; t2++) {
-                            int ki = kOff + (b * T + t2) * kStride + kvh * hs;
-                            float dpre = att[a + t2] * (datt[da + t2] - dot) * scale;
-                            for (int i = 0; i < hs; i++) {
-                                dq[qi + i] += dpre * k[ki + i];
-                                dk[ki + i] += dpre * q[qi + i];
-                            }
+                            datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
+                        }
+                        for (int t2 = t + 1; t2 < T; t2++) {
+                            datt[a + t2] = 0;
                         }
                     }
+                    // dq_h (T,hs) += dS (T,T) · k_kvh ; dk_kvh (T,hs) += dSᵀ · q_h
+                    gemm.gemm(false, false, T, hs, T, datt, a0, T, k, kb, kStride, dq, qb, qStride, true);
+                    gemm.gemm(true, false, T, hs, T, datt, a0, T, q, qb, qStride, dk, kb, kStride, true);
                 }
             }
         });
@@ -314,12 +308,8 @@ public final class Layers {
             int kvh = h / group;
             float max = Float.NEGATIVE_INFINITY;
             for (int t2 = 0; t2 <= t; t2++) {
-                float s = 0;
                 int ki = t2 * KD + kvh * hs;
-                for (int i = 0; i < hs; i++) {
-                    s += q[qi + i] * keys[ki + i];
-                }
-                s *= scale;
+                float s = DOT.dot(q, qi, keys, ki, hs) * scale;
                 scores[t2] = s;
                 max = Math.max(max, s);
             }

@@ -717,7 +717,7 @@ public final class Llama implements CausalLM {
         final float[] dMlp;      // (BT,I)
         final float[] dGate;     // (BT,I)
         final float[] dUp;       // (BT,I)
-        final float[] dAtt;      // (B·NH·T)
+        final float[] dAtt;      // (B,NH,T,T) scratch
 
         Acts(LlamaConfig c, int capBT, long capBTT) {
             this.capBT = capBT;
@@ -759,7 +759,7 @@ public final class Llama implements CausalLM {
             dMlp = new float[BTI];
             dGate = new float[BTI];
             dUp = new float[BTI];
-            dAtt = new float[Math.multiplyExact(BT, c.heads())];
+            dAtt = new float[Math.toIntExact(Math.multiplyExact(capBTT, (long) c.heads()))];
         }
 
         boolean fits(int B, int T) {
@@ -771,7 +771,7 @@ public final class Llama implements CausalLM {
             long C = c.hiddenSize();
             long perLayer = bt * (5 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 2)
                     + bt * c.heads() * T;
-            long scratch = bt * (4 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 5 + c.heads());
+            long scratch = bt * (4 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 5) + bt * c.heads() * T;
             return c.layers() * perLayer + scratch + bt * c.vocabSize();
         }
     }

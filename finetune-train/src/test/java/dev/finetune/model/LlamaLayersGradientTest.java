@@ -131,7 +131,7 @@ class LlamaLayersGradientTest {
         float[] dq = new float[q.length];
         float[] dk = new float[k.length];
         float[] dv = new float[v.length];
-        Layers.attentionBackward(dq, dk, dv, new float[B * NH * T], w, att, q, Q, 0, k, KV, 0, v, KV, 0, B, T, NH, KVH, hs);
+        Layers.attentionBackward(dq, dk, dv, new float[B * NH * T * T], w, att, q, Q, 0, k, KV, 0, v, KV, 0, B, T, NH, KVH, hs);
         checkAgainstFiniteDifferences("d q", q, dq, loss);
         checkAgainstFiniteDifferences("d k", k, dk, loss);
         checkAgainstFiniteDifferences("d v", v, dv, loss);
