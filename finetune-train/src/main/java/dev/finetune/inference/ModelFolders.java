@@ -1,7 +1,8 @@
 package dev.finetune.inference;
 
 import dev.finetune.basemodels.BaseModels;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
+import dev.finetune.model.CausalLMs;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
@@ -20,7 +21,14 @@ public final class ModelFolders {
     }
 
     public static LoadedModel load(String name, Path dir) {
-        GPT2 model = GPT2Checkpoint.load(dir);
+        String family = CausalLMs.family(dir);
+        if (!family.equals("gpt2")) {
+            // the weights load (CausalLMs.load), but the model's own tokenizer.json pipeline and chat template do not
+            // yet: refuse rather than encode with GPT-2's byte-level BPE and produce wrong ids
+            throw new dev.finetune.FinetuneException(dir + ": a " + family + " model folder cannot be served yet: its"
+                    + " tokenizer.json (SentencePiece/BPE pipeline) and chat template are not supported by this build");
+        }
+        CausalLM model = CausalLMs.load(dir);
         ByteLevelBpe bpe = tokenizer(dir, model.config().vocabSize());
         int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
         return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot, dev.finetune.heads.TaskHead.load(dir));
@@ -40,7 +48,8 @@ public final class ModelFolders {
 
     /** Whether {@code dir} looks like a model folder. */
     public static boolean isModelFolder(Path dir) {
-        return Files.isRegularFile(dir.resolve(GPT2Checkpoint.CONFIG_FILE)) && Files.isRegularFile(dir.resolve(GPT2Checkpoint.WEIGHTS_FILE));
+        return Files.isRegularFile(dir.resolve(GPT2Checkpoint.CONFIG_FILE)) && (Files.isRegularFile(dir.resolve(GPT2Checkpoint.WEIGHTS_FILE))
+                || Files.isRegularFile(dir.resolve(dev.finetune.model.LlamaCheckpoint.INDEX_FILE)));
     }
 
     /** Optional helper: the folder as a path when {@code name} names an existing model folder. */
