@@ -90,6 +90,15 @@ public interface CausalLM {
     /** The view called {@code name}; throws naming the model when there is none. */
     TensorView tensor(String name);
 
+    /**
+     * The token embedding (V, C): {@code wte.weight} for GPT-2, {@code model.embed_tokens.weight} for the
+     * Llama family. Rows of added special tokens live here (and, for an untied head, in {@link #outputHead()}).
+     */
+    TensorView tokenEmbedding();
+
+    /** The output head's tensor (V, C): the token embedding when tied, else {@code lm_head.weight}. */
+    TensorView outputHead();
+
     /** The linear layers an adapter can hook, in forward order. */
     List<LinearLayer> linearLayers();
 

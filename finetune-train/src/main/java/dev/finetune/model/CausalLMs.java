@@ -49,6 +49,21 @@ public final class CausalLMs {
         };
     }
 
+    /**
+     * Saves {@code model} as a full HuggingFace folder of its family ({@code config.json} +
+     * {@code model.safetensors}): GPT-2 as F32 like {@code GPT2LMHeadModel.save_pretrained}, the Llama
+     * family in the dtype its config was loaded with (a merged LoRA model keeps the base's dtype).
+     */
+    public static void save(CausalLM model, Path dir) {
+        if (model instanceof GPT2 g) {
+            GPT2Checkpoint.save(g, dir);
+        } else if (model instanceof Llama l) {
+            LlamaCheckpoint.save(l, dir);
+        } else {
+            throw new IllegalArgumentException("no checkpoint format for " + model.getClass().getName());
+        }
+    }
+
     /** Loads the folder as its family's model. */
     public static CausalLM load(Path dir) {
         return switch (family(dir)) {

@@ -205,6 +205,16 @@ public final class GPT2 implements CausalLM {
     private static final String PREFIX = "transformer.";
 
     @Override
+    public TensorView tokenEmbedding() {
+        return tensor("wte.weight");
+    }
+
+    @Override
+    public TensorView outputHead() {
+        return tensor("wte.weight");
+    }
+
+    @Override
     public List<LinearLayer> linearLayers() {
         return linears;
     }

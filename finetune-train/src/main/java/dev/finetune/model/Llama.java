@@ -239,6 +239,16 @@ public final class Llama implements CausalLM {
     }
 
     @Override
+    public TensorView tokenEmbedding() {
+        return tensors.get(0);
+    }
+
+    @Override
+    public TensorView outputHead() {
+        return config.tiedEmbeddings() ? tensors.get(0) : tensor("lm_head.weight");
+    }
+
+    @Override
     public List<LinearLayer> linearLayers() {
         return linears;
     }
