@@ -2,8 +2,11 @@ package dev.finetune.bench;
 
 import dev.finetune.inference.DecodeSession;
 import dev.finetune.inference.Sampler;
+import dev.finetune.model.CausalLM;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Config;
+import dev.finetune.model.Llama;
+import dev.finetune.model.LlamaConfig;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * KV-cached decoding: one benchmark op is one new token appended at position {@code position} of a
  * session whose cache already holds that many tokens (the cost grows with the position through
  * attention). Scores are tokens/s. Configs: {@code small} (4 layers, 256 channels, GPT-2 vocabulary)
- * and {@code gpt2} (124M).
+ * {@code gpt2} (124M) and {@code smollm2_135m} (the Llama family at SmolLM2-135M's shape: 30 layers, hidden
+ * 576, 9/3 heads, MLP 1536, vocabulary 49152; {@code torchllama.py decode K} on the PyTorch side).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -30,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class DecodeBench {
-    @Param({"small", "gpt2"})
+    @Param({"small", "gpt2", "smollm2_135m"})
     String config;
 
     @Param({"64"})
@@ -41,11 +45,14 @@ public class DecodeBench {
 
     @Setup
     public void setUp() {
-        GPT2Config cfg = config.equals("gpt2") ? GPT2Config.gpt2Small() : GPT2Config.of(50257, 256, 256, 4, 4);
-        GPT2 model = GPT2.randomInit(cfg, 1, 0.02f);
+        CausalLM model = switch (config) {
+            case "gpt2" -> GPT2.randomInit(GPT2Config.gpt2Small(), 1, 0.02f);
+            case "smollm2_135m" -> Llama.randomInit(LlamaConfig.of(49152, 256, 576, 1536, 30, 9, 3), 1, 0.02f);
+            default -> GPT2.randomInit(GPT2Config.of(50257, 256, 256, 4, 4), 1, 0.02f);
+        };
         session = new DecodeSession(model, position + 1);
         for (int i = 0; i < position; i++) {
-            session.append(i % cfg.vocabSize());
+            session.append(i % model.config().vocabSize());
         }
         next = 1;
     }

@@ -2,10 +2,15 @@ package dev.finetune.cli;
 
 import dev.finetune.kernel.Kernels;
 import dev.finetune.kernel.Parallel;
+import dev.finetune.lora.LoraAdapter;
+import dev.finetune.model.CausalLM;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Config;
+import dev.finetune.model.Llama;
+import dev.finetune.model.LlamaConfig;
 import dev.finetune.optim.AdamW;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,21 +31,49 @@ public final class BenchCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The model families the benches build, with the options that shape them. */
+    static CausalLM randomModel(String family, int layers, int heads, int kvHeads, int hidden, int intermediate, int vocab,
+                                int ctx, long seed) {
+        return switch (family) {
+            case "gpt2" -> GPT2.randomInit(GPT2Config.of(vocab, ctx, hidden, layers, heads), seed, 0.02f);
+            case "llama" -> Llama.randomInit(LlamaConfig.of(vocab, ctx, hidden, intermediate <= 0 ? 4 * hidden : intermediate,
+                    layers, heads, kvHeads <= 0 ? heads : kvHeads), seed, 0.02f);
+            default -> throw new IllegalArgumentException("--family " + family + " is not known (gpt2, llama)");
+        };
+    }
+
+    /** "layers=.. heads=.. ..." for the first output line. */
+    static String describe(CausalLM m) {
+        if (m.config() instanceof LlamaConfig c) {
+            return String.format("family=llama layers=%d hidden=%d heads=%d kv-heads=%d head_dim=%d intermediate=%d vocab=%d ctx=%d (%,d weights)",
+                    c.layers(), c.hiddenSize(), c.heads(), c.kvHeads(), c.headDim(), c.intermediateSize(), c.vocabSize(),
+                    c.maxSeqLen(), c.parameterCount());
+        }
+        GPT2Config c = (GPT2Config) m.config();
+        return String.format("family=gpt2 layers=%d heads=%d channels=%d vocab=%d ctx=%d (%,d weights)", c.layers(), c.heads(),
+                c.channels(), c.vocabSize(), c.maxSeqLen(), c.parameterCount());
+    }
+
     /**
      * A random-initialized model, warm-up steps, then timed steps of forward, backward, gradient
      * clipping and AdamW on random tokens; the last line is {@code tokens_per_second=<number>}.
      */
     @Command(name = "train-step", mixinStandardHelpOptions = true,
-            description = "Time full training steps (forward, backward, AdamW) on a random GPT-2 of the given shape.")
+            description = "Time training steps (forward, backward, AdamW; full or LoRA on q/v) on a random model of the given shape.")
     static final class TrainStep implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--layers", defaultValue = "4", description = "n_layer (default ${DEFAULT-VALUE})") int layers;
-        @Option(names = "--heads", defaultValue = "4", description = "n_head (default ${DEFAULT-VALUE})") int heads;
-        @Option(names = "--channels", defaultValue = "256", description = "n_embd (default ${DEFAULT-VALUE})") int channels;
+        @Option(names = "--family", defaultValue = "gpt2", description = "model family: gpt2 or llama (default ${DEFAULT-VALUE})") String family;
+        @Option(names = "--layers", defaultValue = "4", description = "decoder blocks (default ${DEFAULT-VALUE})") int layers;
+        @Option(names = "--heads", defaultValue = "4", description = "attention heads (default ${DEFAULT-VALUE})") int heads;
+        @Option(names = "--kv-heads", defaultValue = "0", description = "llama: key/value heads, 0 for --heads (default ${DEFAULT-VALUE})") int kvHeads;
+        @Option(names = {"--channels", "--hidden"}, defaultValue = "256", description = "hidden size (n_embd) (default ${DEFAULT-VALUE})") int channels;
+        @Option(names = "--intermediate", defaultValue = "0", description = "llama: MLP width, 0 for 4 x hidden (default ${DEFAULT-VALUE})") int intermediate;
+        @Option(names = "--lora-rank", defaultValue = "0",
+                description = "> 0: LoRA of this rank (alpha 2r) on q/v with the base frozen (default ${DEFAULT-VALUE})") int loraRank;
         @Option(names = "--vocab", defaultValue = "50257", description = "vocab_size (default ${DEFAULT-VALUE})") int vocab;
-        @Option(names = "--ctx", defaultValue = "256", description = "n_positions (default ${DEFAULT-VALUE})") int ctx;
+        @Option(names = "--ctx", defaultValue = "256", description = "context length, n_positions (default ${DEFAULT-VALUE})") int ctx;
         @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default ${DEFAULT-VALUE})") int batch;
         @Option(names = "--seq", defaultValue = "128", description = "tokens per sequence, at most --ctx (default ${DEFAULT-VALUE})") int seq;
         @Option(names = "--steps", defaultValue = "10", description = "timed steps (default ${DEFAULT-VALUE})") int steps;
@@ -57,13 +90,21 @@ public final class BenchCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--seq " + seq + " exceeds --ctx " + ctx);
             }
             PrintWriter out = spec.commandLine().getOut();
-            GPT2Config cfg = GPT2Config.of(vocab, ctx, channels, layers, heads);
-            out.printf("model: layers=%d heads=%d channels=%d vocab=%d ctx=%d (%,d weights); batch %d x %d; %d threads; %s%n",
-                    layers, heads, channels, vocab, ctx, cfg.parameterCount(), batch, seq, Parallel.threads(),
-                    Kernels.gemm().getClass().getSimpleName());
+            CausalLM model = randomModel(family, layers, heads, kvHeads, channels, intermediate, vocab, ctx, 1);
+            AdamW opt;
+            LoraAdapter lora = null;
+            if (loraRank > 0) {
+                model.setAllTrainable(false);
+                lora = new LoraAdapter(model, loraRank, 2.0 * loraRank, LoraAdapter.Targets.QV.modules(model.config().family()), 3);
+                model.setAdapter(lora);
+                opt = AdamW.withDefaults(List.of(lora.slice()), 0.01f);
+            } else {
+                opt = AdamW.withDefaults(model.optimizerSlices(CausalLM.decayMatricesOnly()), 0.01f);
+            }
+            out.printf("model: %s; batch %d x %d; %s; %d threads; %s%n", describe(model), batch, seq,
+                    loraRank > 0 ? "LoRA rank " + loraRank + " on " + lora.targetModules() : "full fine-tuning",
+                    Parallel.threads(), Kernels.gemm().getClass().getSimpleName());
             out.flush();
-            GPT2 model = GPT2.randomInit(cfg, 1, 0.02f);
-            AdamW opt = AdamW.withDefaults(model.optimizerSlices(GPT2.decayMatricesOnly()), 0.01f);
             SplittableRandom rnd = new SplittableRandom(7);
             int[] tokens = new int[batch * seq];
             int[] targets = new int[batch * seq];
@@ -72,12 +113,12 @@ public final class BenchCommand implements Runnable {
                 targets[i] = rnd.nextInt(vocab);
             }
             for (int s = 0; s < warmup; s++) {
-                step(model, opt, tokens, targets);
+                step(model, lora, opt, tokens, targets);
             }
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 long ts = System.nanoTime();
-                float loss = step(model, opt, tokens, targets);
+                float loss = step(model, lora, opt, tokens, targets);
                 double secs = (System.nanoTime() - ts) / 1e9;
                 out.printf("step %d: loss %.4f, %.3f s, %.0f tokens/s%n", s + 1, loss, secs, batch * seq / secs);
                 out.flush();
@@ -88,9 +129,12 @@ public final class BenchCommand implements Runnable {
             return 0;
         }
 
-        private float step(GPT2 model, AdamW opt, int[] tokens, int[] targets) {
+        private float step(CausalLM model, LoraAdapter lora, AdamW opt, int[] tokens, int[] targets) {
             float loss = model.forward(tokens, targets, batch, seq);
             model.zeroGrad();
+            if (lora != null) {
+                lora.zeroGrad();
+            }
             model.backward();
             opt.clipGradNorm(1.0);
             opt.step(1e-4f);

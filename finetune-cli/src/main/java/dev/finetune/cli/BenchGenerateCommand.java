@@ -2,8 +2,7 @@ package dev.finetune.cli;
 
 import dev.finetune.inference.Generator;
 import dev.finetune.inference.Sampler;
-import dev.finetune.model.GPT2;
-import dev.finetune.model.GPT2Config;
+import dev.finetune.model.CausalLM;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,16 +17,22 @@ import picocli.CommandLine.Model.CommandSpec;
  * after one warm-up run; the last line is {@code tokens_per_second=<number>} (the best run).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Measure KV-cached decoding speed (tokens/s) on a random GPT-2 of the given shape.")
+        description = "Measure KV-cached decoding speed (tokens/s) on a random model of the given shape (--family gpt2 or llama).")
 public final class BenchGenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--family", defaultValue = "gpt2", description = "gpt2 or llama (default ${DEFAULT-VALUE})")
+    String family;
+    @Option(names = "--kv-heads", defaultValue = "0", description = "llama: key/value heads (default: --heads)")
+    int kvHeads;
+    @Option(names = "--intermediate", defaultValue = "0", description = "llama: MLP width (default 4 x hidden)")
+    int intermediate;
     @Option(names = "--layers", defaultValue = "12", description = "n_layer (default ${DEFAULT-VALUE})")
     int layers;
     @Option(names = "--heads", defaultValue = "12", description = "n_head (default ${DEFAULT-VALUE})")
     int heads;
-    @Option(names = "--channels", defaultValue = "768", description = "n_embd (default ${DEFAULT-VALUE})")
+    @Option(names = {"--channels", "--hidden"}, defaultValue = "768", description = "n_embd / hidden_size (default ${DEFAULT-VALUE})")
     int channels;
     @Option(names = "--vocab", defaultValue = "50257", description = "vocab_size (default ${DEFAULT-VALUE})")
     int vocab;
@@ -49,11 +54,9 @@ public final class BenchGenerateCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
-        GPT2Config cfg = GPT2Config.of(vocab, ctx, channels, layers, heads);
-        out.printf("model: layers=%d heads=%d channels=%d vocab=%d ctx=%d (%,d weights)%n", layers, heads, channels,
-                vocab, ctx, cfg.parameterCount());
+        CausalLM model = BenchCommand.randomModel(family, layers, heads, kvHeads, channels, intermediate, vocab, ctx, seed);
+        out.printf("model: %s%n", BenchCommand.describe(model));
         out.flush();
-        GPT2 model = GPT2.randomInit(cfg, seed, 0.02f);
         Generator g = new Generator(model);
         int[] prompt = {0};
         g.generate(prompt, tokens, Sampler.greedy(), -1, null);

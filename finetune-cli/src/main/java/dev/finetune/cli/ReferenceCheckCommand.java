@@ -12,18 +12,19 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finetune reference-check DIR...}: this library's GPT-2 against PyTorch reference bundles
- * (made by {@code gpt2_reference.py}); one line per tensor and check, exit 0 when every bundle passes.
+ * {@code finetune reference-check DIR...}: this library's models (GPT-2, Llama, Qwen2; the family from the
+ * bundle's config.json) against PyTorch reference bundles (made by {@code gpt2_reference.py} or
+ * {@code llama_reference.py}); one line per tensor and check, exit 0 when every bundle passes.
  */
 @Command(name = "reference-check", mixinStandardHelpOptions = true,
-        description = {"Compare logits, loss, every gradient, AdamW steps and greedy decoding with PyTorch",
-                "reference bundles; exit 0 when all pass, 1 otherwise."})
+        description = {"Compare logits, loss, every gradient, AdamW steps, greedy and KV-cached decoding, and the",
+                "LoRA part (PEFT adapter) with PyTorch reference bundles (GPT-2 or Llama family); exit 0 when all pass."})
 public final class ReferenceCheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "DIR", arity = "1..*", description = "bundle folders (config.json, model.safetensors, "
-            + "expected.safetensors, reference.json)")
+    @Parameters(paramLabel = "DIR", arity = "1..*", description = "bundle folders (config.json, model.safetensors or shards + "
+            + "index, expected.safetensors, reference.json, adapter_model.safetensors + adapter_config.json for lora)")
     List<Path> dirs;
 
     @Override

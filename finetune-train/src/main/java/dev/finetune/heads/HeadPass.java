@@ -1,6 +1,6 @@
 package dev.finetune.heads;
 
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,14 +11,14 @@ import java.util.List;
  * gradient of the head outputs. Reuses its gradient buffer between batches; one thread at a time.
  */
 public final class HeadPass {
-    private final GPT2 model;
+    private final CausalLM model;
     private final LinearHead head;
     private int[] offsets = new int[0];
     private float[] dh = new float[0];
     private int rows;
     private int T;
 
-    public HeadPass(GPT2 model, LinearHead head) {
+    public HeadPass(CausalLM model, LinearHead head) {
         this.model = model;
         this.head = head;
     }
@@ -54,7 +54,7 @@ public final class HeadPass {
 
     /** Given d loss / d outputs (rows, K) of the last forward pass: head gradients and the backbone's. */
     public void backward(float[] dOut) {
-        int n = rows * T * model.config().channels();
+        int n = rows * T * model.config().hiddenSize();
         if (dh.length < n) {
             dh = new float[n];
         } else {

@@ -1,6 +1,6 @@
 package dev.finetune.heads;
 
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -18,12 +18,12 @@ public final class Scoring {
     }
 
     /** Rows of length T that fit the activation budget (at least 1). */
-    public static int rowsFor(GPT2 model, int T) {
+    public static int rowsFor(CausalLM model, int T) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, MICRO_BATCH_BYTES / Math.max(1, model.activationBytes(1, T))));
     }
 
     /** The head's outputs (N, K) for N sequences, row i for {@code seqs.get(i)}. */
-    public static float[] outputs(GPT2 model, LinearHead head, List<int[]> seqs) {
+    public static float[] outputs(CausalLM model, LinearHead head, List<int[]> seqs) {
         int n = seqs.size();
         int K = head.outputs();
         float[] out = new float[n * K];

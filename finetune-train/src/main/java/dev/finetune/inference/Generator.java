@@ -1,10 +1,10 @@
 package dev.finetune.inference;
 
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import java.util.Arrays;
 
 /**
- * Token-level generation and scoring on a {@link GPT2}'s weights with a KV cache.
+ * Token-level generation and scoring on a {@link CausalLM}'s weights with a KV cache.
  *
  * <p><b>Context policy.</b> A model sees at most {@code n_positions} tokens. When the prompt plus
  * {@code maxTokens} does not fit, the prompt loses tokens from its start (the oldest context goes
@@ -16,13 +16,13 @@ import java.util.Arrays;
  * <p>Thread-safe: each call uses its own {@link DecodeSession}; the weights are only read.
  */
 public final class Generator {
-    private final GPT2 model;
+    private final CausalLM model;
 
-    public Generator(GPT2 model) {
+    public Generator(CausalLM model) {
         this.model = model;
     }
 
-    public GPT2 model() {
+    public CausalLM model() {
         return model;
     }
 

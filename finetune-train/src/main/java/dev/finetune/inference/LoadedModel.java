@@ -1,7 +1,7 @@
 package dev.finetune.inference;
 
 import dev.finetune.heads.TaskHead;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.template.ChatTemplate;
 import dev.finetune.template.ModelTemplate;
 import dev.finetune.tokenizer.Tokenizer;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * @param stopIds    ids that end any generation besides the template's end of turn: the configs'
  *                   {@code eos_token_id} (one or several) and {@code <|endoftext|>}
  */
-public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+public record LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
                           int endOfText, Optional<TaskHead> head, Optional<ModelTemplate> chatTemplate, int[] stopIds) {
     public LoadedModel {
         Objects.requireNonNull(name);
@@ -36,13 +36,13 @@ public record LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional
     }
 
     /** A model without its own chat template, ending at {@code endOfText}. */
-    public LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+    public LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
                        int endOfText, Optional<TaskHead> head) {
         this(name, model, tokenizer, template, endOfText, head, Optional.empty(), null);
     }
 
     /** A model without a task head. */
-    public LoadedModel(String name, GPT2 model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
+    public LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
         this(name, model, tokenizer, template, endOfText, Optional.empty());
     }
 

@@ -2,7 +2,8 @@ package dev.finetune.inference;
 
 import dev.finetune.basemodels.BaseModels;
 import dev.finetune.hub.HubModels;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
+import dev.finetune.model.CausalLMs;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.tokenizer.BpeFiles;
 import dev.finetune.tokenizer.ByteLevelBpe;
@@ -22,7 +23,7 @@ public final class ModelFolders {
     }
 
     public static LoadedModel load(String name, Path dir) {
-        GPT2 model = GPT2Checkpoint.load(dir);
+        CausalLM model = CausalLMs.load(dir);
         ByteLevelBpe bpe = tokenizer(dir, model.config().vocabSize());
         int eot = bpe.specialTokens().getOrDefault("<|endoftext|>", -1);
         return new LoadedModel(name, model, bpe, BaseModels.templateIds(bpe), eot, dev.finetune.heads.TaskHead.load(dir),
@@ -43,7 +44,8 @@ public final class ModelFolders {
 
     /** Whether {@code dir} looks like a model folder. */
     public static boolean isModelFolder(Path dir) {
-        return Files.isRegularFile(dir.resolve(GPT2Checkpoint.CONFIG_FILE)) && Files.isRegularFile(dir.resolve(GPT2Checkpoint.WEIGHTS_FILE));
+        return Files.isRegularFile(dir.resolve(GPT2Checkpoint.CONFIG_FILE)) && (Files.isRegularFile(dir.resolve(GPT2Checkpoint.WEIGHTS_FILE))
+                || Files.isRegularFile(dir.resolve(dev.finetune.model.LlamaCheckpoint.INDEX_FILE)));
     }
 
     /**

@@ -41,7 +41,7 @@ final class Activations {
     final float[] dQkv;          // (B,T,3C)
     final float[] dFchGelu;      // (B,T,4C)
     final float[] dFch;          // (B,T,4C)
-    final float[] dAtt;          // (B·NH·T) attention backward scratch
+    final float[] dAtt;          // (B,NH,T,T) attention backward scratch
 
     /** Buffers for any pass whose B·T ≤ capBT and B·T·T ≤ capBTT (capacity by size, not by shape). */
     Activations(GPT2Config cfg, int capBT, long capBTT) {
@@ -79,7 +79,7 @@ final class Activations {
         dQkv = new float[3 * BTC];
         dFchGelu = new float[4 * BTC];
         dFch = new float[4 * BTC];
-        dAtt = new float[BT * NH];
+        dAtt = new float[Math.toIntExact(Math.multiplyExact(capBTT, (long) NH))];
     }
 
     /** Floats held, for memory estimates: about L·(16·C + NH·T)·B·T + B·T·(V + 13·C). */
@@ -91,6 +91,6 @@ final class Activations {
         long bt = (long) B * T;
         long c = cfg.channels();
         long perLayer = bt * (16 * c + 4) + bt * cfg.heads() * T;
-        return cfg.layers() * perLayer + bt * (cfg.vocabSize() + 13 * c + 5 + cfg.heads()) + bt * 2;
+        return cfg.layers() * perLayer + bt * (cfg.vocabSize() + 13 * c + 5) + bt * cfg.heads() * T + bt * 2;
     }
 }

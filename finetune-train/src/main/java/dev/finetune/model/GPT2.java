@@ -36,28 +36,12 @@ import java.util.function.Predicate;
  * the blocks below the lowest trainable tensor), and {@link #optimizerSlices} leaves them out.
  * Not thread-safe: one thread drives a model; the kernels parallelise inside each layer.
  */
-public final class GPT2 {
+public final class GPT2 implements CausalLM {
     /** Target value of a position that the loss ignores (torch's default {@code ignore_index}). */
     public static final int IGNORE_INDEX = -100;
 
-    /** The four linear layers of a block, where an {@link Adapter} can add to the output. */
-    public enum Site { QKV, ATTN_PROJ, FC, FC_PROJ }
-
-    /**
-     * Something added to a block's linear layers (LoRA): called right after {@code out (N,OC) = inp (N,IC) ·
-     * W + b} in the forward pass, and right after that layer's backward in the backward pass, where it
-     * accumulates its own gradients and adds its part of {@code dinp}.
-     */
-    public interface Adapter {
-        void forward(int layer, Site site, float[] out, float[] inp, int N);
-
-        void backward(int layer, Site site, float[] dinp, float[] dout, float[] inp, int N);
-
-        /** The lowest layer with an adapted site (backward must reach it). */
-        int lowestLayer();
-    }
-
-    private Adapter adapter;
+    private CausalLM.Adapter adapter;
+    private final List<LinearLayer> linears;
 
     private final GPT2Config config;
     private final Gemm gemm;
@@ -160,6 +144,7 @@ public final class GPT2 {
             byName.put(list.get(i).name(), i);
         }
         this.indexByName = Collections.unmodifiableMap(byName);
+        this.linears = linearLayers(config);
         this.params = new float[(int) count];
         this.trainable = new boolean[list.size()];
         Arrays.fill(trainable, true);
@@ -189,14 +174,64 @@ public final class GPT2 {
         return m;
     }
 
+    @Override
     public GPT2Config config() {
         return config;
+    }
+
+    /** Linear layer {@code 4l + i} of block l: i = 0 c_attn, 1 attn.c_proj, 2 c_fc, 3 mlp.c_proj. */
+    private static final int QKV = 0;
+    private static final int ATTN_PROJ = 1;
+    private static final int FC = 2;
+    private static final int FC_PROJ = 3;
+
+    /**
+     * GPT-2's adaptable layers with their HF module names ({@code transformer.h.<l>.attn.c_attn},
+     * {@code .attn.c_proj}, {@code .mlp.c_fc}, {@code .mlp.c_proj}); Conv1D weights, stored [in, out].
+     */
+    public static List<LinearLayer> linearLayers(GPT2Config config) {
+        int C = config.channels();
+        List<LinearLayer> out = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            String p = "h." + l + ".";
+            out.add(new LinearLayer(out.size(), PREFIX + p + "attn.c_attn", p + "attn.c_attn.weight", l, C, 3 * C, true));
+            out.add(new LinearLayer(out.size(), PREFIX + p + "attn.c_proj", p + "attn.c_proj.weight", l, C, C, true));
+            out.add(new LinearLayer(out.size(), PREFIX + p + "mlp.c_fc", p + "mlp.c_fc.weight", l, C, 4 * C, true));
+            out.add(new LinearLayer(out.size(), PREFIX + p + "mlp.c_proj", p + "mlp.c_proj.weight", l, 4 * C, C, true));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static final String PREFIX = "transformer.";
+
+    @Override
+    public TensorView tokenEmbedding() {
+        return tensor("wte.weight");
+    }
+
+    @Override
+    public TensorView outputHead() {
+        return tensor("wte.weight");
+    }
+
+    @Override
+    public List<LinearLayer> linearLayers() {
+        return linears;
+    }
+
+    @Override
+    public CausalLM.Decoder newDecoder(int capacity) {
+        if (adapter != null) {
+            throw new IllegalStateException("the KV-cached decoder reads the base weights only: merge the adapter first");
+        }
+        return new GPT2Decoder(this, capacity);
     }
 
     /**
      * A copy with {@code vocabSize} token rows (at least the current number): every weight copied, each
      * new embedding row set to the mean of the existing rows (a neutral start for added special tokens).
      */
+    @Override
     public GPT2 withVocabSize(int vocabSize) {
         if (vocabSize < config.vocabSize()) {
             throw new IllegalArgumentException("cannot shrink the vocabulary from " + config.vocabSize() + " to " + vocabSize);
@@ -225,22 +260,26 @@ public final class GPT2 {
     }
 
     /** The flat parameter buffer; tensors are {@link #tensors()} views into it. Writes change the model. */
+    @Override
     public float[] parameters() {
         return params;
     }
 
     /** The flat gradient buffer (same views as the parameters), allocated by the first {@link #zeroGrad()}. */
+    @Override
     public float[] gradients() {
         ensureGrads();
         return grads;
     }
 
     /** Every tensor in HuggingFace order: wte, wpe, h.0 ... h.{L-1}, ln_f. */
+    @Override
     public List<TensorView> tensors() {
         return tensors;
     }
 
     /** The view called {@code name} (HuggingFace name without the {@code transformer.} prefix). */
+    @Override
     public TensorView tensor(String name) {
         return tensors.get(index(name));
     }
@@ -259,11 +298,13 @@ public final class GPT2 {
         return i;
     }
 
+    @Override
     public boolean isTrainable(String name) {
         return trainable[index(name)];
     }
 
     /** Freezes or unfreezes one tensor; a frozen tensor's gradient stays zero. */
+    @Override
     public void setTrainable(String name, boolean value) {
         int i = index(name);
         trainable[i] = value;
@@ -275,12 +316,14 @@ public final class GPT2 {
     }
 
     /** Adds (or with null removes) an adapter to the linear layers. */
-    public void setAdapter(Adapter adapter) {
+    @Override
+    public void setAdapter(CausalLM.Adapter adapter) {
         this.adapter = adapter;
         updateLowestNeeded();
     }
 
     /** Freezes or unfreezes every tensor. */
+    @Override
     public void setAllTrainable(boolean value) {
         for (TensorView v : tensors) {
             setTrainable(v.name(), value);
@@ -323,6 +366,7 @@ public final class GPT2 {
     // ---------------------------------------------------------------------------------------------
 
     /** Logits only (no loss): fills {@link #logits()} for {@code tokens} (B,T). */
+    @Override
     public void forward(int[] tokens, int B, int T) {
         forward(tokens, null, B, T);
     }
@@ -332,6 +376,7 @@ public final class GPT2 {
      * cross-entropy, returned (NaN without targets). Activations are (re)allocated only when (B, T)
      * exceeds every earlier pass.
      */
+    @Override
     public float forward(int[] tokens, int[] targets, int B, int T) {
         int V = config.vocabSize();
         int C = config.channels();
@@ -384,6 +429,7 @@ public final class GPT2 {
      * {@link #hidden()} with the (B,T,C) hidden states a task head reads. {@link #backwardHidden} then
      * takes the gradient with respect to them.
      */
+    @Override
     public void forwardHidden(int[] tokens, int B, int T) {
         checkShape(B, T);
         int V = config.vocabSize();
@@ -405,6 +451,7 @@ public final class GPT2 {
     }
 
     /** The (B,T,C) final hidden states (after {@code ln_f}) of the last forward pass, packed from index 0. */
+    @Override
     public float[] hidden() {
         if (!hiddenValid && !logitsValid) {
             throw new IllegalStateException("no hidden states: run forwardHidden() or forward() first");
@@ -413,6 +460,7 @@ public final class GPT2 {
     }
 
     /** Index in {@link #hidden()} of the C channels at position (b, t) of the last forward pass. */
+    @Override
     public int hiddenOffset(int b, int t) {
         if (b < 0 || b >= batch || t < 0 || t >= seqLen) {
             throw new IndexOutOfBoundsException("position (" + b + ", " + t + ") outside the last batch " + batch + " x " + seqLen);
@@ -424,6 +472,7 @@ public final class GPT2 {
      * Backward pass of the last {@link #forwardHidden}: adds to {@link #gradients()} (and the adapter's)
      * the gradient of a loss whose derivative with respect to {@link #hidden()} is {@code dhidden} (B,T,C).
      */
+    @Override
     public void backwardHidden(float[] dhidden) {
         if (!hiddenValid) {
             throw new IllegalStateException("backwardHidden() needs a forwardHidden() since the last backward pass");
@@ -464,23 +513,23 @@ public final class GPT2 {
             Layers.layernormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], residual, params, ln1w[l], ln1b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.qkv[l], a.ln1[l], params, qkvw[l], qkvb[l], BT, C, 3 * C);
             if (adapter != null) {
-                adapter.forward(l, Site.QKV, a.qkv[l], a.ln1[l], BT);
+                adapter.forward(4 * l + QKV, a.qkv[l], a.ln1[l], BT);
             }
             Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], B, T, C, NH);
             Layers.matmulForward(gemm, a.proj, a.atty[l], params, attprojw[l], attprojb[l], BT, C, C);
             if (adapter != null) {
-                adapter.forward(l, Site.ATTN_PROJ, a.proj, a.atty[l], BT);
+                adapter.forward(4 * l + ATTN_PROJ, a.proj, a.atty[l], BT);
             }
             Layers.residualForward(a.residual2[l], residual, a.proj, BT * C);
             Layers.layernormForward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], params, ln2w[l], ln2b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.fch[l], a.ln2[l], params, fcw[l], fcb[l], BT, C, 4 * C);
             if (adapter != null) {
-                adapter.forward(l, Site.FC, a.fch[l], a.ln2[l], BT);
+                adapter.forward(4 * l + FC, a.fch[l], a.ln2[l], BT);
             }
             Layers.geluForward(a.fchGelu[l], a.fch[l], BT * 4 * C);
             Layers.matmulForward(gemm, a.proj, a.fchGelu[l], params, fcprojw[l], fcprojb[l], BT, 4 * C, C);
             if (adapter != null) {
-                adapter.forward(l, Site.FC_PROJ, a.proj, a.fchGelu[l], BT);
+                adapter.forward(4 * l + FC_PROJ, a.proj, a.fchGelu[l], BT);
             }
             Layers.residualForward(a.residual3[l], a.residual2[l], a.proj, BT * C);
             residual = a.residual3[l];
@@ -489,6 +538,7 @@ public final class GPT2 {
     }
 
     /** Sets every trainable gradient to zero (allocating the gradient buffer on first use). */
+    @Override
     public void zeroGrad() {
         ensureGrads();
         for (int i = 0; i < tensors.size(); i++) {
@@ -503,6 +553,7 @@ public final class GPT2 {
      * Backward pass of the last {@link #forward(int[], int[], int, int)} with targets: adds the gradient
      * of its mean loss to {@link #gradients()}. Consumes the logits (their buffer becomes dlogits).
      */
+    @Override
     public void backward() {
         backward(validTargets);
     }
@@ -512,6 +563,7 @@ public final class GPT2 {
      * {@code normalizeBy}: with gradient accumulation over micro-batches, pass the target count of the
      * whole batch so that the summed gradients are those of the batch's mean loss.
      */
+    @Override
     public void backward(int normalizeBy) {
         if (!logitsValid || !hasTargets) {
             throw new IllegalStateException("backward() needs a forward pass with targets since the last backward()");
@@ -561,7 +613,7 @@ public final class GPT2 {
             Layers.matmulBackward(gemm, a.dFchGelu, gr, g(fcprojw[l], p + "mlp.c_proj.weight"),
                     g(fcprojb[l], p + "mlp.c_proj.bias"), a.dResidual, a.fchGelu[l], params, fcprojw[l], BT, 4 * C, C);
             if (adapter != null) {
-                adapter.backward(l, Site.FC_PROJ, a.dFchGelu, a.dResidual, a.fchGelu[l], BT);
+                adapter.backward(4 * l + FC_PROJ, a.dFchGelu, a.dResidual, a.fchGelu[l], BT);
             }
             Arrays.fill(a.dFch, 0, BT * 4 * C, 0f);
             Layers.geluBackward(a.dFch, a.fch[l], a.dFchGelu, BT * 4 * C);
@@ -569,7 +621,7 @@ public final class GPT2 {
             Layers.matmulBackward(gemm, a.dC, gr, g(fcw[l], p + "mlp.c_fc.weight"), g(fcb[l], p + "mlp.c_fc.bias"),
                     a.dFch, a.ln2[l], params, fcw[l], BT, C, 4 * C);
             if (adapter != null) {
-                adapter.backward(l, Site.FC, a.dC, a.dFch, a.ln2[l], BT);
+                adapter.backward(4 * l + FC, a.dC, a.dFch, a.ln2[l], BT);
             }
             Layers.layernormBackward(a.dResidual, gr, g(ln2w[l], p + "ln_2.weight"), g(ln2b[l], p + "ln_2.bias"),
                     a.dC, a.residual2[l], params, ln2w[l], a.ln2Mean[l], a.ln2Rstd[l], BT, C);
@@ -578,7 +630,7 @@ public final class GPT2 {
             Layers.matmulBackward(gemm, a.dC, gr, g(attprojw[l], p + "attn.c_proj.weight"),
                     g(attprojb[l], p + "attn.c_proj.bias"), a.dResidual, a.atty[l], params, attprojw[l], BT, C, C);
             if (adapter != null) {
-                adapter.backward(l, Site.ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
+                adapter.backward(4 * l + ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
             }
             Arrays.fill(a.dQkv, 0, BT * 3 * C, 0f);
             Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], B, T, C, NH);
@@ -586,7 +638,7 @@ public final class GPT2 {
             Layers.matmulBackward(gemm, a.dC, gr, g(qkvw[l], p + "attn.c_attn.weight"), -1,
                     a.dQkv, a.ln1[l], params, qkvw[l], BT, C, 3 * C);
             if (adapter != null) {
-                adapter.backward(l, Site.QKV, a.dC, a.dQkv, a.ln1[l], BT);
+                adapter.backward(4 * l + QKV, a.dC, a.dQkv, a.ln1[l], BT);
             }
             int dqkvb = g(qkvb[l], p + "attn.c_attn.bias");
             if (dqkvb >= 0) {
@@ -605,6 +657,7 @@ public final class GPT2 {
     }
 
     /** The logits (B,T,V) of the last forward pass, packed from index 0; valid until the next backward pass. */
+    @Override
     public float[] logits() {
         if (!logitsValid) {
             throw new IllegalStateException("no logits: run forward() (backward() consumes them)");
@@ -613,6 +666,7 @@ public final class GPT2 {
     }
 
     /** Index in {@link #logits()} of the V logits at position (b, t) of the last forward pass. */
+    @Override
     public int logitsOffset(int b, int t) {
         if (b < 0 || b >= batch || t < 0 || t >= seqLen) {
             throw new IndexOutOfBoundsException("position (" + b + ", " + t + ") outside the last batch " + batch + " x " + seqLen);
@@ -621,11 +675,13 @@ public final class GPT2 {
     }
 
     /** Mean loss of the last forward pass with targets (NaN without targets). */
+    @Override
     public float loss() {
         return loss;
     }
 
     /** Positions of the last forward pass whose target was not ignored. */
+    @Override
     public int validTargets() {
         return validTargets;
     }
@@ -635,6 +691,7 @@ public final class GPT2 {
      * {@code decay} chooses the tensors that get weight decay (see {@link #decayAll()},
      * {@link #decayMatricesOnly()}).
      */
+    @Override
     public List<AdamW.Slice> optimizerSlices(Predicate<TensorView> decay) {
         ensureGrads();
         List<AdamW.Slice> out = new ArrayList<>();
@@ -658,6 +715,7 @@ public final class GPT2 {
     }
 
     /** Bytes the activations for (B, T) take, to check a batch fits before allocating it. */
+    @Override
     public long activationBytes(int B, int T) {
         return 4 * Activations.floats(config, B, T);
     }

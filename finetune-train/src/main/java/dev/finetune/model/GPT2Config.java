@@ -13,7 +13,8 @@ package dev.finetune.model;
  * @param heads             {@code n_head}, NH; divides {@code channels}
  * @param layerNormEpsilon  {@code layer_norm_epsilon}
  */
-public record GPT2Config(int vocabSize, int maxSeqLen, int channels, int layers, int heads, float layerNormEpsilon) {
+public record GPT2Config(int vocabSize, int maxSeqLen, int channels, int layers, int heads, float layerNormEpsilon)
+        implements ModelConfig {
 
     public GPT2Config {
         positive("vocab_size", vocabSize);
@@ -45,12 +46,23 @@ public record GPT2Config(int vocabSize, int maxSeqLen, int channels, int layers,
         }
     }
 
+    @Override
+    public String family() {
+        return "gpt2";
+    }
+
+    @Override
+    public int hiddenSize() {
+        return channels;
+    }
+
     /** Channels per attention head, {@code hs = C / NH}. */
     public int headSize() {
         return channels / heads;
     }
 
     /** Number of floats in all weights (the tied head counted once). */
+    @Override
     public long parameterCount() {
         long c = channels;
         long perLayer = 2 * c              // ln_1
