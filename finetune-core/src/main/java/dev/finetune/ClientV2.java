@@ -110,6 +110,16 @@ public final class ClientV2 implements AutoCloseable {
             }
             this.runner = Optional.ofNullable(jobs);
             this.finetuning = new LocalFinetuning(models, id -> datasets.get(id).dataset(), trainer.isPresent(), runner, events);
+            trainer.ifPresent(t -> finetuning.estimator((request, dataset) -> {
+                // a scratch model folder: the backend may build the base and write a checkpoint there to time it
+                java.nio.file.Path scratch = java.nio.file.Files.createTempDirectory(workspace.modelsDir(), ".estimate-");
+                try {
+                    return t.estimate(JobRunner.job(request, dataset, scratch, workspace.datasets().datasetDir(dataset.id()),
+                            workspace.baseModelsDir()));
+                } finally {
+                    dev.finetune.workspace.FileOps.deleteTree(scratch);
+                }
+            }));
             runner.ifPresent(JobRunner::resumeInterrupted);
         } catch (RuntimeException | ServiceConfigurationError e) {
             if (jobs != null) {

@@ -17,6 +17,23 @@ public interface FinetuningClient {
      */
     CreateFinetunedModelResponse createFinetunedModel(FinetunedModel request);
 
+    /**
+     * What {@link #createFinetunedModel} would cost on this machine, checked the same way and creating
+     * nothing: the trainer's steps and tokens, peak memory against the heap, and the time from a short
+     * measured burst of real steps (a few seconds).
+     */
+    default Estimate estimate(FinetunedModel request) {
+        throw new dev.finetune.FinetuneException("this client gives no estimates");
+    }
+
+    /**
+     * A job's own estimate as it runs: the schedule and memory when training started, and its
+     * {@code estimated_finish} kept current from the measured pace. Empty before the job starts.
+     */
+    default java.util.Optional<Estimate> jobEstimate(String id) {
+        return java.util.Optional.empty();
+    }
+
     GetFinetunedModelResponse getFinetunedModel(String id);
 
     /** A page of models, newest first. */

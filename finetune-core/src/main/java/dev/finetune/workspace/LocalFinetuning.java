@@ -3,10 +3,12 @@ package dev.finetune.workspace;
 import dev.finetune.BadRequestException;
 import dev.finetune.FinetuneException;
 import dev.finetune.NotFoundException;
+import dev.finetune.WorkspaceException;
 import dev.finetune.datasets.Dataset;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.CreateFinetunedModelResponse;
+import dev.finetune.finetuning.Estimate;
 import dev.finetune.finetuning.Event;
 import dev.finetune.finetuning.FinetunedModel;
 import dev.finetune.finetuning.FinetuningClient;
@@ -68,9 +70,76 @@ public final class LocalFinetuning implements FinetuningClient {
         events.addListener(listener);
     }
 
+    /**
+     * Estimates a request for {@link #estimate}: the dataset it names (already checked) and a scratch
+     * folder for the job, deleted afterwards.
+     */
+    @FunctionalInterface
+    public interface Estimator {
+        Estimate estimate(FinetunedModel request, Dataset dataset) throws Exception;
+    }
+
+    private Estimator estimator = (r, d) -> {
+        throw new FinetuneException("no training backend on the class path: add the finetune-train dependency");
+    };
+
+    /** Sets how {@link #estimate} is answered (the client wires its training backend here). */
+    public LocalFinetuning estimator(Estimator e) {
+        this.estimator = java.util.Objects.requireNonNull(e, "estimator");
+        return this;
+    }
+
+    @Override
+    public Estimate estimate(FinetunedModel request) {
+        Dataset d = check(request.settings());
+        try {
+            return estimator.estimate(request, d);
+        } catch (FinetuneException | IllegalArgumentException e) {
+            throw e;
+        } catch (OutOfMemoryError e) {
+            throw new FinetuneException("out of memory while estimating (" + e.getMessage() + "): give the JVM more heap (-Xmx)");
+        } catch (Exception e) {
+            throw new FinetuneException("cannot estimate: " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
+    }
+
+    @Override
+    public Optional<Estimate> jobEstimate(String id) {
+        store.read(id);
+        Path f = store.dir(id).resolve(ModelFiles.ESTIMATE);
+        if (!java.nio.file.Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(dev.finetune.json.Json.readValue(f.toFile(), Estimate.class));
+        } catch (java.io.IOException e) {
+            throw new WorkspaceException("cannot read " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public CreateFinetunedModelResponse createFinetunedModel(FinetunedModel request) {
         Settings s = request.settings();
+        Dataset d = check(s);
+        BaseType type = s.baseModel().baseType();
+        String id = FileOps.newId(request.name(), "model");
+        Instant now = clock.instant();
+        FinetunedModel stored = ModelStore.withoutSecrets(request).withState(id, Status.STATUS_QUEUED, now, now,
+                Optional.empty(), Optional.empty(), Optional.empty());
+        store.create(stored);
+        event(id, Status.STATUS_QUEUED, "queued: " + type + " on dataset " + d.id() + " ("
+                + s.hyperparameters().orElse(Hyperparameters.defaults()).strategyValue() + ")");
+        s.wandb().ifPresent(w -> {
+            runner.ifPresent(r -> r.rememberSecrets(id, w));
+            event(id, Status.STATUS_QUEUED, wandbNote(w, store.dir(id)));
+        });
+        runner.ifPresentOrElse(r -> r.submit(id),
+                () -> LOG.info("fine-tuned model {} queued; it trains when a client that runs jobs opens this workspace", id));
+        return new CreateFinetunedModelResponse(stored);
+    }
+
+    /** The settings' checks (the dataset exists, is validated and fits the base type; a trainer is there). */
+    private Dataset check(Settings s) {
         Dataset d;
         try {
             d = datasets.apply(s.datasetId());
@@ -90,20 +159,7 @@ public final class LocalFinetuning implements FinetuningClient {
         if (!trainerAvailable) {
             throw new FinetuneException("no training backend on the class path: add the finetune-train dependency");
         }
-        String id = FileOps.newId(request.name(), "model");
-        Instant now = clock.instant();
-        FinetunedModel stored = ModelStore.withoutSecrets(request).withState(id, Status.STATUS_QUEUED, now, now,
-                Optional.empty(), Optional.empty(), Optional.empty());
-        store.create(stored);
-        event(id, Status.STATUS_QUEUED, "queued: " + type + " on dataset " + d.id() + " ("
-                + s.hyperparameters().orElse(Hyperparameters.defaults()).strategyValue() + ")");
-        s.wandb().ifPresent(w -> {
-            runner.ifPresent(r -> r.rememberSecrets(id, w));
-            event(id, Status.STATUS_QUEUED, wandbNote(w, store.dir(id)));
-        });
-        runner.ifPresentOrElse(r -> r.submit(id),
-                () -> LOG.info("fine-tuned model {} queued; it trains when a client that runs jobs opens this workspace", id));
-        return new CreateFinetunedModelResponse(stored);
+        return d;
     }
 
     /** What was done with the W&B settings: nothing is uploaded; the TensorBoard run can be. Never the key. */

@@ -28,6 +28,13 @@ public final class ModelFiles {
     /** A rerank or classify head. */
     public static final String HEAD = "head.safetensors";
 
+    /** The job's estimate (steps, tokens, memory) and its {@code estimated_finish}, kept current while it runs. */
+    public static final String ESTIMATE = "estimate.json";
+    /** OpenAI's results file: step, train_loss, train_accuracy, valid_loss, valid_mean_token_accuracy. */
+    public static final String RESULTS = "results.csv";
+    /** Per-example values of the base model's evaluation (for the paired confidence intervals). */
+    public static final String BASELINE_EXAMPLES = "baseline_examples.json";
+
     private ModelFiles() {
     }
 }
