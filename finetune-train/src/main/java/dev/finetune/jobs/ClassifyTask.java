@@ -206,8 +206,7 @@ final class ClassifyTask implements Task {
         int K = head.labels().size();
         // the head pass's input tokens and its d hidden (B·T, C); per-example values
         long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
-        long perExample = 2 * (eval.size() * (2 * Footprint.array(8, 1) + 3 * Footprint.array(8, 3L * K))
-                + 2 * Footprint.array(8, eval.size()));
+        long perExample = eval.size() * (2 * Footprint.array(8, 1) + Footprint.array(8, 3L * K));
         return data + pass + perExample;
     }
 

@@ -141,8 +141,7 @@ final class LanguageModelTask implements Task {
         long io = 2 * Footprint.array(4, tokens.length) + 2 * Footprint.array(4, microTokens.length);
         long logits = Footprint.array(4, largest.maxBT() * model.config().vocabSize());
         // an evaluation's own (mb,T) inputs and targets and its per-example values (2 metrics x 2 parts)
-        long evalBuffers = 2 * Footprint.array(4, (long) mb * T) + 2 * eval.size() * Footprint.array(8, 2)
-                + 2 * Footprint.array(8, eval.size());
+        long evalBuffers = 2 * Footprint.array(4, (long) mb * T) + 2 * eval.size() * Footprint.array(8, 2);
         return data + io + logits + evalBuffers;
     }
 

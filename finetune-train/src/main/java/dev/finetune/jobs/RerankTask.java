@@ -281,7 +281,7 @@ final class RerankTask implements Task {
         }
         // the head pass's input tokens and its d hidden (B·T, C); per-example values (4 metrics)
         long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
-        long perExample = 2 * 5 * (evalRelevance.size() * Footprint.array(8, 1) + Footprint.array(8, evalRelevance.size()));
+        long perExample = 5L * evalRelevance.size() * Footprint.array(8, 1);
         return data + pass + perExample;
     }
 

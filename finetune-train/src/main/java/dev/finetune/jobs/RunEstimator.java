@@ -20,14 +20,19 @@ import java.util.Optional;
  * The estimate of a run, in two parts. {@link #count} walks the trainer's own schedule (its batches,
  * in its seeded order, every epoch) through {@link Task#plan}, so steps and tokens are what the run will
  * do, and sizes the trainer's buffers ({@link Footprint}). {@link #measure} then times, on this
- * machine and for about {@link #BURST_SECONDS} seconds, real steps of the run's first batches (with the
+ * machine and for about {@link #burstSeconds()} seconds, real steps of the run's first batches (with the
  * per-step metric and TensorBoard writes a job does), one evaluation, one checkpoint and the final
  * packaging, all into a scratch folder, and extrapolates: steps by the positions they put through the
  * model, evaluations and checkpoints by their count in the schedule.
  */
 final class RunEstimator {
-    /** How long the burst of real steps runs (at least two steps, unless the run has one). */
-    static final double BURST_SECONDS = Double.parseDouble(System.getProperty("finetune.estimateBurstSeconds", "3"));
+    /** How long the burst of real steps runs by default (at least two steps, unless the run has one). */
+    static final double BURST_SECONDS = 3;
+
+    /** The burst's length: {@code -Dfinetune.estimateBurstSeconds}, else {@link #BURST_SECONDS}. */
+    static double burstSeconds() {
+        return Double.parseDouble(System.getProperty("finetune.estimateBurstSeconds", Double.toString(BURST_SECONDS)));
+    }
 
     private RunEstimator() {
     }
@@ -74,6 +79,7 @@ final class RunEstimator {
         AdamW opt = AdamW.withDefaults(tr.slices(), tr.decay());
         TrainerLoop.Segments weights = TrainerLoop.Segments.of(tr.slices());
         double lr = sc.learningRate(s.adapter() != null);
+        double burst = burstSeconds();
         long burstStart = System.nanoTime();
         int steps = 0;
         double firstSeconds = 0;
@@ -115,7 +121,7 @@ final class RunEstimator {
                     restProcessed += processed;
                 }
                 steps++;
-                if (steps >= 2 && (System.nanoTime() - burstStart) / 1e9 >= BURST_SECONDS) {
+                if (steps >= 2 && (System.nanoTime() - burstStart) / 1e9 >= burst) {
                     break;
                 }
             }
