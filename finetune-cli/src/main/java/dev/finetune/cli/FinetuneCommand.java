@@ -23,11 +23,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code finetune finetune create|list|get|events|metrics|cancel|delete}: fine-tuned models in the workspace. */
+/** {@code finetune finetune create|estimate|list|get|events|metrics|checkpoints|report|cancel|delete}: fine-tuned models in the workspace. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Create and inspect fine-tuned models.",
         subcommands = {FinetuneCommand.Create.class, FinetuneCommand.ListCmd.class, FinetuneCommand.Get.class,
                 FinetuneCommand.Events.class, FinetuneCommand.Metrics.class, FinetuneCommand.Cancel.class,
-                FinetuneCommand.Delete.class})
+                FinetuneCommand.Delete.class, EstimateCmd.class, ReportCommand.class})
 public final class FinetuneCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -54,11 +54,22 @@ public final class FinetuneCommand implements Runnable {
                 m.name(), m.settings().baseModel().baseType(), m.settings().baseModel().name().map(n -> ":" + n).orElse(""),
                 m.settings().datasetId());
         m.failureReason().ifPresent(r -> out.println("  failure: " + r));
-        m.metrics().ifPresent(mm -> mm.forEach((k, v) -> out.printf("  %-24s %.4f%n", k, v)));
+        m.metrics().ifPresent(mm -> {
+            java.util.List<Pill> pills = Pill.of(mm);
+            if (!pills.isEmpty()) {
+                out.println("  before -> after (change, 95% interval, verdict):");
+                pills.forEach(p -> out.println("    " + p));
+            }
+            mm.forEach((k, v) -> {
+                if (!Pill.isPillKey(k)) {
+                    out.printf("  %-24s %.4f%n", k, v);
+                }
+            });
+        });
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Queue a fine-tune (and with --wait, train it here).")
-    static final class Create implements Callable<Integer> {
+    /** The options of a fine-tune request, shared by {@code create} and {@code estimate}. */
+    abstract static class RequestOptions implements Callable<Integer> {
         @picocli.CommandLine.ParentCommand
         FinetuneCommand parent;
         @Spec
@@ -79,11 +90,9 @@ public final class FinetuneCommand implements Runnable {
         @Option(names = "--lora-alpha") Integer loraAlpha;
         @Option(names = "--seed") Long seed;
         @Option(names = "--full", description = "full fine-tuning instead of LoRA") boolean full;
-        @Option(names = "--wait", description = "train in this process and wait for the end, with progress") boolean waitFor;
         @Option(names = "--json") boolean json;
 
-        @Override
-        public Integer call() throws Exception {
+        FinetunedModel request() {
             String[] parts = baseModel.split(":", 2);
             String t = parts[0].toUpperCase(java.util.Locale.ROOT);
             BaseType type = BaseType.valueOf(t.startsWith("BASE_TYPE_") ? t : "BASE_TYPE_" + t);
@@ -101,11 +110,26 @@ public final class FinetuneCommand implements Runnable {
             if (loraAlpha != null) h.loraAlpha(loraAlpha);
             if (seed != null) h.seed(seed);
             if (full) h.strategy(Strategy.STRATEGY_FULL);
-            FinetunedModel req = FinetunedModel.builder().name(name).settings(Settings.builder()
+            return FinetunedModel.builder().name(name).settings(Settings.builder()
                     .baseModel(parts.length > 1 ? BaseModel.of(type, parts[1]) : BaseModel.of(type)).datasetId(datasetId)
                     .hyperparameters(h.build()).build()).build();
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Queue a fine-tune (and with --wait, train it here).")
+    static final class Create extends RequestOptions {
+        @Option(names = "--wait", description = "train in this process and wait for the end, with progress "
+                + "(prints the estimate first)") boolean waitFor;
+
+        @Override
+        public Integer call() throws Exception {
+            FinetunedModel req = request();
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.open()) {
+                if (waitFor && !json) {
+                    EstimateCmd.print(out, co.finetuning().estimate(req));
+                    out.flush();
+                }
                 Progress progress = new Progress(out, "fine-tuning " + name);
                 if (waitFor && !json) {
                     co.finetuning().addListener(u -> u.progress().ifPresent(p -> progress.update(p[0], p[1],
@@ -119,7 +143,12 @@ public final class FinetuneCommand implements Runnable {
                     out.flush();
                     return 0;
                 }
-                FinetunedModel done = co.wait(m, WaitOptions.timeout(Duration.ofDays(30)));
+                FinetunedModel done;
+                try {
+                    done = co.wait(m, WaitOptions.timeout(Duration.ofDays(30)));
+                } catch (dev.finetune.finetuning.FinetuningFailedException e) {
+                    done = e.finetunedModel();
+                }
                 progress.done();
                 printModel(out, done, json);
                 out.flush();
@@ -181,7 +210,12 @@ public final class FinetuneCommand implements Runnable {
     static final class Get extends ById {
         @Override
         void run(ClientV2 co, PrintWriter out) throws Exception {
-            printModel(out, co.finetuning().getFinetunedModel(id).finetunedModel(), json);
+            FinetunedModel m = co.finetuning().getFinetunedModel(id).finetunedModel();
+            printModel(out, m, json);
+            if (!json && m.status().map(st -> !st.isTerminal()).orElse(false)) {
+                co.finetuning().jobEstimate(id).flatMap(dev.finetune.finetuning.Estimate::estimatedFinish)
+                        .ifPresent(f -> out.println("  estimated_finish         " + f));
+            }
         }
     }
 
