@@ -34,6 +34,23 @@ public interface FinetuningClient {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The checkpoints a fine-tune kept, in step order: the last few evaluations' (how many:
+     * {@code -Dfinetune.keptCheckpoints}, default 3) and always the best one.
+     */
+    default java.util.List<KeptCheckpoint> listCheckpoints(String id) {
+        return java.util.List.of();
+    }
+
+    /**
+     * Writes kept checkpoint {@code step} of model {@code id} as a servable model folder (the same files
+     * as the finished model's: HuggingFace config and weights, tokenizer, PEFT adapter under LoRA, head)
+     * at {@code out}, and returns it. Needs the model's dataset still in the workspace.
+     */
+    default java.nio.file.Path exportCheckpoint(String id, int step, java.nio.file.Path out) {
+        throw new dev.finetune.FinetuneException("this client cannot export checkpoints");
+    }
+
     GetFinetunedModelResponse getFinetunedModel(String id);
 
     /** A page of models, newest first. */

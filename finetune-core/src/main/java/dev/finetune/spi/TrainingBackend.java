@@ -68,6 +68,14 @@ public interface TrainingBackend {
     }
 
     /**
+     * Writes kept checkpoint {@code step} of {@code job} (under {@code job.modelDir()}) as a servable model
+     * folder at {@code out}. Backends that keep no checkpoints throw.
+     */
+    default void exportCheckpoint(Job job, int step, Path out) throws Exception {
+        throw new dev.finetune.FinetuneException("this training backend (" + getClass().getName() + ") cannot export checkpoints");
+    }
+
+    /**
      * What this backend computes with, for a health check ({@code ClientV2.runtime()}): e.g.
      * {@code kernel} and {@code threads}.
      */

@@ -103,6 +103,98 @@ public final class LocalFinetuning implements FinetuningClient {
         }
     }
 
+    /** Writes a kept checkpoint as a servable folder (the client wires its training backend here). */
+    @FunctionalInterface
+    public interface Exporter {
+        void export(FinetunedModel model, Dataset dataset, int step, Path out) throws Exception;
+    }
+
+    private Exporter exporter = (m, d, step, out) -> {
+        throw new FinetuneException("no training backend on the class path: add the finetune-train dependency");
+    };
+
+    /** Sets how {@link #exportCheckpoint} writes a folder. */
+    public LocalFinetuning exporter(Exporter e) {
+        this.exporter = java.util.Objects.requireNonNull(e, "exporter");
+        return this;
+    }
+
+    @Override
+    public List<dev.finetune.finetuning.KeptCheckpoint> listCheckpoints(String id) {
+        store.read(id);
+        Path root = store.dir(id).resolve(ModelFiles.KEPT_CHECKPOINTS);
+        List<dev.finetune.finetuning.KeptCheckpoint> out = new ArrayList<>();
+        if (!java.nio.file.Files.isDirectory(root)) {
+            return out;
+        }
+        List<com.fasterxml.jackson.databind.JsonNode> infos = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(root)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().matches("step-\\d+")).toList()) {
+                Path info = d.resolve(ModelFiles.KEPT_INFO);
+                if (java.nio.file.Files.isRegularFile(info) && java.nio.file.Files.isRegularFile(d.resolve(ModelFiles.KEPT_WEIGHTS))) {
+                    infos.add(dev.finetune.json.Json.reader().readTree(java.nio.file.Files.readAllBytes(info)));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new WorkspaceException("cannot list the checkpoints of " + id + ": " + e.getMessage(), e);
+        }
+        infos.sort(java.util.Comparator.comparingInt(n -> n.path("step").asInt()));
+        // the best: the last one whose evaluation improved on every one before it (improvements only ever raise the bar)
+        int best = -1;
+        for (com.fasterxml.jackson.databind.JsonNode n : infos) {
+            if (n.path("improved").asBoolean()) {
+                best = n.path("step").asInt();
+            }
+        }
+        for (com.fasterxml.jackson.databind.JsonNode n : infos) {
+            java.util.Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+            n.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
+            out.add(new dev.finetune.finetuning.KeptCheckpoint(n.path("step").asInt(), metrics, n.path("step").asInt() == best));
+        }
+        return out;
+    }
+
+    @Override
+    public Path exportCheckpoint(String id, int step, Path out) {
+        FinetunedModel m = store.read(id);
+        if (listCheckpoints(id).stream().noneMatch(c -> c.step() == step)) {
+            throw new NotFoundException("fine-tuned model " + id + " kept no checkpoint at step " + step + " (see its checkpoints)");
+        }
+        Dataset d;
+        try {
+            d = datasets.apply(m.settings().datasetId());
+        } catch (NotFoundException e) {
+            throw new BadRequestException("checkpoint " + step + " of " + id + " cannot be exported: its dataset "
+                    + m.settings().datasetId() + " is no longer in the workspace");
+        }
+        try {
+            exporter.export(m, d, step, out);
+        } catch (FinetuneException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new FinetuneException("cannot export checkpoint " + step + " of " + id + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** The servable folder of a kept checkpoint, exported into the checkpoint's folder the first time. */
+    public Path checkpointModelDir(String id, int step) {
+        Path dir = store.dir(id).resolve(ModelFiles.keptDir(step)).resolve(ModelFiles.KEPT_MODEL);
+        synchronized (store.lock(id)) {
+            if (!java.nio.file.Files.isRegularFile(dir.resolve(ModelFiles.CONFIG))) {
+                Path tmp = dir.resolveSibling(ModelFiles.KEPT_MODEL + ".tmp");
+                FileOps.deleteTree(tmp);
+                exportCheckpoint(id, step, tmp);
+                try {
+                    AtomicWrite.move(tmp, dir);
+                } catch (java.io.IOException e) {
+                    throw new WorkspaceException("cannot move " + tmp + " to " + dir + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        return dir;
+    }
+
     @Override
     public Optional<Estimate> jobEstimate(String id) {
         store.read(id);

@@ -17,6 +17,7 @@ import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.workspace.ModelFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -92,6 +93,22 @@ public final class LocalTrainingBackend implements TrainingBackend {
         long t0 = System.nanoTime();
         Setup s = setUp(job, quiet, baseDir);
         return RunEstimator.measure(s, job.modelDir(), heapLimit(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Override
+    public void exportCheckpoint(Job job, int step, Path out) throws Exception {
+        Context quiet = RunEstimator.quiet();
+        Setup s = setUp(job, quiet, BaseModelResolver.resolve(job, quiet));
+        float[] kept = KeptCheckpoints.read(job.modelDir(), step);
+        TrainerLoop.Trainable tr = TrainerLoop.trainable(s.model(), s.adapter(), s.rowFrom(), s.rowTo(), s.task());
+        if (tr.floats() != kept.length) {
+            throw new dev.finetune.FinetuneException("checkpoint " + step + " holds " + kept.length + " trainable weights, the job's set-up "
+                    + tr.floats() + ": the base model changed since training");
+        }
+        TrainerLoop.Segments.of(tr.slices()).restore(kept);
+        Files.createDirectories(out);
+        ModelPackager.write(new ModelPackager.Trained(s.model(), s.prepared().tokenizer(), s.adapter(), s.hp().alpha(), s.rowFrom(),
+                s.rowTo(), s.prepared().head(), s.baseDir()), out);
     }
 
     @Override

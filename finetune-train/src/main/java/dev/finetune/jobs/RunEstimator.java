@@ -135,6 +135,7 @@ final class RunEstimator {
         t0 = System.nanoTime();
         float[] copy = weights.snapshot();
         Checkpoint.save(scratch, copy, opt, new Checkpoint.State(1, 0, 0, Map.of()), copy);
+        KeptCheckpoints.save(scratch, 1, copy, Map.of(), false);
         double checkpointSeconds = (System.nanoTime() - t0) / 1e9;
         t0 = System.nanoTime();
         ModelPackager.write(new ModelPackager.Trained(s.model(), s.prepared().tokenizer(), s.adapter(), s.hp().alpha(), s.rowFrom(),

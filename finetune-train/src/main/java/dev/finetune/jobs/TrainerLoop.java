@@ -228,10 +228,12 @@ final class TrainerLoop {
             m.put("learning_rate", (double) rate);
             m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
             boolean evalNow = sc.evaluatesAfter(step);
+            boolean improved = false;
             if (evalNow) {
                 Map<String, Double> now = task.evaluate();
                 m.putAll(prefixed(now));
-                if (watch.cost(now) < bestLoss - hp.stoppingThreshold()) {
+                improved = watch.cost(now) < bestLoss - hp.stoppingThreshold();
+                if (improved) {
                     bestLoss = watch.cost(now);
                     best = weights.snapshot();
                     bad = 0;
@@ -248,6 +250,7 @@ final class TrainerLoop {
                     pp.at(model, adapter, opt, task, best, copy, baselineExamples);
                 }
                 Checkpoint.save(dir, copy, opt, new Checkpoint.State(step + 1, bad, bestLoss, baseline, trainedTokens), best);
+                KeptCheckpoints.save(dir, step + 1, copy, m, improved);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience() && step + 1 < total) {
                     ctx.event("early stopping at step " + (step + 1) + ": the eval " + watch.key()
                             + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
