@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Create and inspect fine-tuned models.",
         subcommands = {FinetuneCommand.Create.class, FinetuneCommand.ListCmd.class, FinetuneCommand.Get.class,
                 FinetuneCommand.Events.class, FinetuneCommand.Metrics.class, FinetuneCommand.Cancel.class,
-                FinetuneCommand.Delete.class, EstimateCmd.class, ReportCommand.class})
+                FinetuneCommand.Delete.class, EstimateCmd.class, ReportCommand.class,
+                CheckpointsCommand.class})
 public final class FinetuneCommand implements Runnable {
     @Spec
     CommandSpec spec;
