@@ -110,6 +110,19 @@ public final class ClientV2 implements AutoCloseable {
             }
             this.runner = Optional.ofNullable(jobs);
             this.finetuning = new LocalFinetuning(models, id -> datasets.get(id).dataset(), trainer.isPresent(), runner, events);
+            trainer.ifPresent(t -> finetuning.estimator((request, dataset) -> {
+                // a scratch model folder: the backend may build the base and write a checkpoint there to time it
+                java.nio.file.Path scratch = java.nio.file.Files.createTempDirectory(workspace.modelsDir(), ".estimate-");
+                try {
+                    return t.estimate(JobRunner.job(request, dataset, scratch, workspace.datasets().datasetDir(dataset.id()),
+                            workspace.baseModelsDir()));
+                } finally {
+                    dev.finetune.workspace.FileOps.deleteTree(scratch);
+                }
+            }));
+            trainer.ifPresent(t -> finetuning.exporter((model, dataset, step, out) -> t.exportCheckpoint(JobRunner.job(model, dataset,
+                    models.dir(model.id().orElseThrow()), workspace.datasets().datasetDir(dataset.id()), workspace.baseModelsDir()),
+                    step, out)));
             runner.ifPresent(JobRunner::resumeInterrupted);
         } catch (RuntimeException | ServiceConfigurationError e) {
             if (jobs != null) {
@@ -278,7 +291,18 @@ public final class ClientV2 implements AutoCloseable {
                 if (!it.hasNext()) {
                     throw new FinetuneException("no inference backend on the class path: add the finetune-train dependency");
                 }
-                inference = it.next().create(workspace, models::readyModelDir);
+                inference = it.next().create(workspace, new dev.finetune.spi.ModelLookup() {
+                    @Override
+                    public java.nio.file.Path readyModelDir(String id) {
+                        return models.readyModelDir(id);
+                    }
+
+                    @Override
+                    public java.nio.file.Path checkpointModelDir(String id, int step) {
+                        models.read(id);
+                        return finetuning.checkpointModelDir(id, step);
+                    }
+                });
             }
             return inference;
         }

@@ -42,14 +42,15 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finetune finetune create|list|get|events|metrics|cancel|delete|wait}: fine-tuned models in the
+ * {@code finetune finetune create|estimate|list|get|events|metrics|checkpoints|report|cancel|delete|wait|preview}: fine-tuned models in the
  * workspace. Only {@code create --wait} and {@code wait} train (and open the workspace with a job
  * runner); the others only read or queue.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true, description = "Create and inspect fine-tuned models.",
         subcommands = {FinetuneCommand.Create.class, FinetuneCommand.ListCmd.class, FinetuneCommand.Get.class,
                 FinetuneCommand.Events.class, FinetuneCommand.Metrics.class, FinetuneCommand.Cancel.class,
-                FinetuneCommand.Delete.class, FinetuneCommand.Wait.class, FinetunePreviewCommand.class})
+                FinetuneCommand.Delete.class, FinetuneCommand.Wait.class, FinetunePreviewCommand.class, EstimateCmd.class,
+                ReportCommand.class, CheckpointsCommand.class})
 public final class FinetuneCommand implements Runnable {
     /** How often {@code --wait} and {@code wait} look at the model's status. */
     static final Duration POLL = Duration.ofMillis(200);
@@ -83,7 +84,18 @@ public final class FinetuneCommand implements Runnable {
                 m.name(), m.settings().baseModel().baseType(), m.settings().baseModel().name().map(n -> ":" + n).orElse(""),
                 m.settings().datasetId());
         m.failureReason().ifPresent(r -> out.println("  failure: " + r));
-        m.metrics().ifPresent(mm -> mm.forEach((k, v) -> out.printf("  %-24s %.4f%n", k, v)));
+        m.metrics().ifPresent(mm -> {
+            java.util.List<Pill> pills = Pill.of(mm);
+            if (!pills.isEmpty()) {
+                out.println("  before -> after (change, 95% interval, verdict):");
+                pills.forEach(p -> out.println("    " + p));
+            }
+            mm.forEach((k, v) -> {
+                if (!Pill.isPillKey(k)) {
+                    out.printf("  %-24s %.4f%n", k, v);
+                }
+            });
+        });
     }
 
     /**
@@ -123,12 +135,8 @@ public final class FinetuneCommand implements Runnable {
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true,
-            description = {"Queue a fine-tune; with --wait, train it in this process with a progress bar.",
-                    "Without --wait it stays STATUS_QUEUED until a command that trains opens the workspace: "
-                            + "./finetune finetune wait ID. A process that trains (--wait, finetune wait, demo) also "
-                            + "resumes every other queued or interrupted fine-tune of the workspace."})
-    static final class Create implements Callable<Integer> {
+    /** The options of a fine-tune request, shared by {@code create} and {@code estimate}. */
+    abstract static class RequestOptions implements Callable<Integer> {
         /** Where the W&B API key is read from (the WANDB_API_KEY variable); tests replace it. */
         static Function<String, String> environment = System::getenv;
 
@@ -191,13 +199,10 @@ public final class FinetuneCommand implements Runnable {
         String wandbProject;
         @Option(names = "--wandb-entity", paramLabel = "ENTITY", description = "Weights & Biases entity (with --wandb-project)")
         String wandbEntity;
-        @Option(names = "--wait", description = "train in this process until the fine-tune ends, with a progress bar; "
-                + "exit 0 when ready, 1 when it failed or was cancelled")
-        boolean waitFor;
-        @Option(names = "--json", description = "print the model's JSON (progress, with --wait, goes to standard error)")
+        @Option(names = "--json", description = "print JSON (the model, or the estimate); progress, with --wait, goes to standard error")
         boolean json;
 
-        private FinetunedModel request() {
+        FinetunedModel request() {
             String[] parts = baseModel.split(":", 2);
             String t = parts[0].strip().toUpperCase(java.util.Locale.ROOT);
             BaseType type = t.isEmpty() ? null : BaseType.valueOf(t.startsWith("BASE_TYPE_") ? t : "BASE_TYPE_" + t);
@@ -245,6 +250,17 @@ public final class FinetuneCommand implements Runnable {
             }
             return Optional.of(w.build());
         }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = {"Queue a fine-tune; with --wait, print its estimate, then train it in this process with a progress bar.",
+                    "Without --wait it stays STATUS_QUEUED until a command that trains opens the workspace: "
+                            + "./finetune finetune wait ID. A process that trains (--wait, finetune wait, demo) also "
+                            + "resumes every other queued or interrupted fine-tune of the workspace."})
+    static final class Create extends RequestOptions {
+        @Option(names = "--wait", description = "train in this process until the fine-tune ends, with a progress bar "
+                + "(the estimate first); exit 0 when ready, 1 when it failed or was cancelled")
+        boolean waitFor;
 
         @Override
         public Integer call() throws Exception {
@@ -264,6 +280,10 @@ public final class FinetuneCommand implements Runnable {
                 return 0;
             }
             try (TrainingClient tc = TrainingClient.open(parent.workspace, err)) {
+                if (!json) {
+                    EstimateCmd.print(out, tc.co.finetuning().estimate(req));
+                    out.flush();
+                }
                 FinetunedModel m = tc.co.finetuning().createFinetunedModel(req).finetunedModel();
                 String id = m.id().orElseThrow();
                 (json ? err : out).println(id + " queued; training in this process (if it stops, continue with "
@@ -385,7 +405,12 @@ public final class FinetuneCommand implements Runnable {
     static final class Get extends ById {
         @Override
         void run(ClientV2 co, PrintWriter out) throws Exception {
-            printModel(out, co.finetuning().getFinetunedModel(id).finetunedModel(), json);
+            FinetunedModel m = co.finetuning().getFinetunedModel(id).finetunedModel();
+            printModel(out, m, json);
+            if (!json && m.status().map(st -> !st.isTerminal()).orElse(false)) {
+                co.finetuning().jobEstimate(id).flatMap(dev.finetune.finetuning.Estimate::estimatedFinish)
+                        .ifPresent(f -> out.println("  estimated_finish         " + f));
+            }
         }
     }
 

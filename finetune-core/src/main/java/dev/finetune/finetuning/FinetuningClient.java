@@ -17,6 +17,40 @@ public interface FinetuningClient {
      */
     CreateFinetunedModelResponse createFinetunedModel(FinetunedModel request);
 
+    /**
+     * What {@link #createFinetunedModel} would cost on this machine, checked the same way and creating
+     * nothing: the trainer's steps and tokens, peak memory against the heap, and the time from a short
+     * measured burst of real steps (a few seconds).
+     */
+    default Estimate estimate(FinetunedModel request) {
+        throw new dev.finetune.FinetuneException("this client gives no estimates");
+    }
+
+    /**
+     * A job's own estimate as it runs: the schedule and memory when training started, and its
+     * {@code estimated_finish} kept current from the measured pace. Empty before the job starts.
+     */
+    default java.util.Optional<Estimate> jobEstimate(String id) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The checkpoints a fine-tune kept, in step order: the last few evaluations' (how many:
+     * {@code -Dfinetune.keptCheckpoints}, default 3) and always the best one.
+     */
+    default java.util.List<KeptCheckpoint> listCheckpoints(String id) {
+        return java.util.List.of();
+    }
+
+    /**
+     * Writes kept checkpoint {@code step} of model {@code id} as a servable model folder (the same files
+     * as the finished model's: HuggingFace config and weights, tokenizer, PEFT adapter under LoRA, head)
+     * at {@code out}, and returns it. Needs the model's dataset still in the workspace.
+     */
+    default java.nio.file.Path exportCheckpoint(String id, int step, java.nio.file.Path out) {
+        throw new dev.finetune.FinetuneException("this client cannot export checkpoints");
+    }
+
     GetFinetunedModelResponse getFinetunedModel(String id);
 
     /** A page of models, newest first. */

@@ -16,6 +16,16 @@ public interface ModelLookup {
      */
     Path readyModelDir(String id);
 
+    /**
+     * The servable folder of kept checkpoint {@code step} of model {@code id}
+     * ({@code "<id>-ft:ckpt-step-<step>"}), exported on first use.
+     *
+     * @throws dev.finetune.NotFoundException when the model kept no such checkpoint
+     */
+    default Path checkpointModelDir(String id, int step) {
+        throw new dev.finetune.NotFoundException("no checkpoint " + step + " of fine-tuned model " + id);
+    }
+
     /** A lookup for a client without fine-tuned models. */
     ModelLookup NONE = id -> {
         throw new dev.finetune.NotFoundException("no fine-tuned model " + id + "-ft");

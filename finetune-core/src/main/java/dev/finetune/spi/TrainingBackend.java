@@ -59,6 +59,23 @@ public interface TrainingBackend {
     Outcome train(Job job, Context context) throws Exception;
 
     /**
+     * What {@link #train} would do with this job, without doing it: the schedule's steps and tokens, the
+     * peak memory, and the time from a short burst of real steps. {@code job.modelDir()} is a scratch
+     * folder the caller deletes afterwards. Backends that cannot tell throw.
+     */
+    default dev.finetune.finetuning.Estimate estimate(Job job) throws Exception {
+        throw new dev.finetune.FinetuneException("this training backend (" + getClass().getName() + ") gives no estimate");
+    }
+
+    /**
+     * Writes kept checkpoint {@code step} of {@code job} (under {@code job.modelDir()}) as a servable model
+     * folder at {@code out}. Backends that keep no checkpoints throw.
+     */
+    default void exportCheckpoint(Job job, int step, Path out) throws Exception {
+        throw new dev.finetune.FinetuneException("this training backend (" + getClass().getName() + ") cannot export checkpoints");
+    }
+
+    /**
      * What this backend computes with, for a health check ({@code ClientV2.runtime()}): e.g.
      * {@code kernel} and {@code threads}.
      */

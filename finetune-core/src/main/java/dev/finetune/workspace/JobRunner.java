@@ -130,14 +130,12 @@ public final class JobRunner implements AutoCloseable {
         transition(id, Status.STATUS_FINETUNING, Optional.empty(), Optional.empty(), "training started");
         Dataset d = datasets.apply(m.settings().datasetId());
         Path dsDir = datasetDir.apply(d.id());
-        Path eval = dsDir.resolve("eval.jsonl");
         WandbConfig wandb = secrets.get(id);
         FinetunedModel withSecrets = wandb == null ? m
                 : new FinetunedModel(m.name(), new Settings(m.settings().baseModel(), m.settings().datasetId(),
                         m.settings().hyperparameters(), Optional.of(wandb)), m.id(), m.status(), m.createdAt(),
                         m.updatedAt(), m.completedAt(), m.failureReason(), m.metrics());
-        TrainingBackend.Job job = new TrainingBackend.Job(withSecrets, d, store.dir(id), baseModelsDir,
-                dsDir.resolve("train.jsonl"), Files.exists(eval) ? Optional.of(eval) : Optional.empty());
+        TrainingBackend.Job job = job(withSecrets, d, store.dir(id), dsDir, baseModelsDir);
         try {
             TrainingBackend.Outcome out = backend.train(job, context(id));
             if (stoppedByClose(id)) {
@@ -172,6 +170,13 @@ public final class JobRunner implements AutoCloseable {
             LOG.warn("fine-tuned model {} failed: {}", id, reason, e);
             transition(id, Status.STATUS_FAILED, Optional.of(reason), Optional.empty(), "failed: " + reason);
         }
+    }
+
+    /** The job of model {@code m} on dataset {@code d} (normalized parts under {@code datasetDir}). */
+    public static TrainingBackend.Job job(FinetunedModel m, Dataset d, Path modelDir, Path datasetDir, Path baseModelsDir) {
+        Path eval = datasetDir.resolve("eval.jsonl");
+        return new TrainingBackend.Job(m, d, modelDir, baseModelsDir, datasetDir.resolve("train.jsonl"),
+                Files.exists(eval) ? Optional.of(eval) : Optional.empty());
     }
 
     private boolean stoppedByClose(String id) {

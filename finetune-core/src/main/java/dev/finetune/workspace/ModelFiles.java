@@ -28,6 +28,27 @@ public final class ModelFiles {
     /** A rerank or classify head. */
     public static final String HEAD = "head.safetensors";
 
+    /** The job's estimate (steps, tokens, memory) and its {@code estimated_finish}, kept current while it runs. */
+    public static final String ESTIMATE = "estimate.json";
+    /** OpenAI's results file: step, train_loss, train_accuracy, valid_loss, valid_mean_token_accuracy. */
+    public static final String RESULTS = "results.csv";
+    /** Per-example values of the base model's evaluation (for the paired confidence intervals). */
+    public static final String BASELINE_EXAMPLES = "baseline_examples.json";
+
+    /** Kept checkpoints, one folder each ({@code step-<N>/}), beside the resume checkpoint. */
+    public static final String KEPT_CHECKPOINTS = "checkpoints";
+    /** In a kept checkpoint: its step, metrics and whether its evaluation improved on all before it. */
+    public static final String KEPT_INFO = "checkpoint.json";
+    /** In a kept checkpoint: the trainable weights at that step. */
+    public static final String KEPT_WEIGHTS = "trainable.safetensors";
+    /** In a kept checkpoint: the servable folder, once exported for serving. */
+    public static final String KEPT_MODEL = "model";
+
+    /** The folder of kept checkpoint {@code step}. */
+    public static String keptDir(int step) {
+        return KEPT_CHECKPOINTS + "/step-" + step;
+    }
+
     private ModelFiles() {
     }
 }

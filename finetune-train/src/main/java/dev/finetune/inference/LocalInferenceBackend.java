@@ -18,7 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves requests in this JVM. A model name is resolved in this order: {@code "<id>-ft"} (a fine-tuned
+ * Serves requests in this JVM. A model name is resolved in this order: {@code "<id>-ft:ckpt-step-<N>"} (a
+ * checkpoint the fine-tune kept, exported on first use), {@code "<id>-ft"} (a fine-tuned
  * model of the workspace, which must be ready), a built-in base model ({@code base-light}, built into
  * the workspace on first use), a HuggingFace GPT-2 folder path. Loaded models are cached, bounded by
  * the system property {@code finetune.modelCacheBytes} (default a quarter of the heap).
@@ -50,7 +51,14 @@ public final class LocalInferenceBackend implements InferenceBackend {
         return cache.get(name, this::load);
     }
 
+    /** {@code "<id>-ft:ckpt-step-<N>"}: a kept checkpoint of a fine-tune. */
+    private static final java.util.regex.Pattern CHECKPOINT = java.util.regex.Pattern.compile("(.+)-ft:ckpt-step-(\\d{1,9})");
+
     private LoadedModel load(String name) {
+        java.util.regex.Matcher ckpt = CHECKPOINT.matcher(name);
+        if (ckpt.matches()) {
+            return ModelFolders.load(name, lookup.checkpointModelDir(ckpt.group(1), Integer.parseInt(ckpt.group(2))));
+        }
         if (name.endsWith("-ft")) {
             String id = name.substring(0, name.length() - 3);
             Path dir = lookup.readyModelDir(id);

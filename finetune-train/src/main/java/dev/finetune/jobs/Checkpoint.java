@@ -32,9 +32,14 @@ final class Checkpoint {
 
     /** The scalar state of the loop at a checkpoint. */
     record State(@JsonProperty("step") int step, @JsonProperty("bad_evaluations") int badEvaluations,
-                 @JsonProperty("best_cost") double bestCost, @JsonProperty("baseline") Map<String, Double> baseline) {
+                 @JsonProperty("best_cost") double bestCost, @JsonProperty("baseline") Map<String, Double> baseline,
+                 @JsonProperty("trained_tokens") long trainedTokens) {
         State {
             baseline = baseline == null ? Map.of() : new LinkedHashMap<>(baseline);
+        }
+
+        State(int step, int badEvaluations, double bestCost, Map<String, Double> baseline) {
+            this(step, badEvaluations, bestCost, baseline, 0);
         }
     }
 

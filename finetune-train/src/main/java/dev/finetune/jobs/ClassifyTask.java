@@ -8,6 +8,7 @@ import dev.finetune.heads.Scoring;
 import dev.finetune.heads.TaskHead;
 import dev.finetune.heads.TaskInputs;
 import dev.finetune.metrics.ClassificationMetrics;
+import dev.finetune.metrics.ExampleValues;
 import dev.finetune.model.GPT2;
 import dev.finetune.optim.AdamW;
 import dev.finetune.tokenizer.Tokenizer;
@@ -120,27 +121,35 @@ final class ClassifyTask implements Task {
         return Losses.softmaxCrossEntropy(out, row * K, K, item.labels().iterator().next(), dOut, weight);
     }
 
+    /** Where the micro-batch starting at batch position {@code i0} ends: as many rows as the activation budget allows (at least one). */
+    private int microEnd(int[] order, int b0, int n, int i0) {
+        int i1 = i0;
+        int T = 1;
+        while (i1 < n) {
+            int t = Math.max(T, train.get(order[b0 + i1]).tokens().length);
+            if (i1 > i0 && i1 - i0 + 1 > Scoring.rowsFor(model, t)) {
+                break;
+            }
+            T = t;
+            i1++;
+        }
+        return i1;
+    }
+
     @Override
     public Step trainBatch(int[] order, int b0, int B, int epoch) {
         int n = Math.min(B, order.length - b0);
         double weight = 1.0 / n;
         double loss = 0;
         long tokens = 0;
+        long trained = 0;
         int i0 = 0;
         while (i0 < n) {
-            int i1 = i0;
-            int T = 1;
-            while (i1 < n) {
-                int t = Math.max(T, train.get(order[b0 + i1]).tokens().length);
-                if (i1 > i0 && i1 - i0 + 1 > Scoring.rowsFor(model, t)) {
-                    break;
-                }
-                T = t;
-                i1++;
-            }
+            int i1 = microEnd(order, b0, n, i0);
             List<int[]> seqs = new ArrayList<>(i1 - i0);
             for (int i = i0; i < i1; i++) {
                 seqs.add(train.get(order[b0 + i]).tokens());
+                trained += train.get(order[b0 + i]).tokens().length;
             }
             float[] out = pass.forward(seqs);
             float[] dOut = new float[out.length];
@@ -151,22 +160,76 @@ final class ClassifyTask implements Task {
             tokens += pass.tokens();
             i0 = i1;
         }
-        return new Step(loss, tokens);
+        return new Step(loss, tokens, trained);
+    }
+
+    @Override
+    public Plan plan(int[] order, int b0, int B, int epoch) {
+        int n = Math.min(B, order.length - b0);
+        Plan p = Plan.NONE;
+        int i0 = 0;
+        while (i0 < n) {
+            int i1 = microEnd(order, b0, n, i0);
+            List<int[]> seqs = new ArrayList<>(i1 - i0);
+            for (int i = i0; i < i1; i++) {
+                seqs.add(train.get(order[b0 + i]).tokens());
+            }
+            p = p.plus(Footprint.headPass(seqs));
+            i0 = i1;
+        }
+        return p;
+    }
+
+    @Override
+    public Plan evalPlan() {
+        List<int[]> seqs = new ArrayList<>(eval.size());
+        eval.forEach(e -> seqs.add(e.tokens()));
+        return Footprint.scoring(model, seqs);
+    }
+
+    @Override
+    public int evalSize() {
+        return eval.size();
+    }
+
+    @Override
+    public long bufferBytes(Plan largest) {
+        long data = 0;
+        for (Item e : train) {
+            data += Footprint.array(4, e.tokens().length);
+        }
+        if (eval != train && !(train.size() > 0 && eval.size() > 0 && eval.get(0) == train.get(0))) {
+            for (Item e : eval) {
+                data += Footprint.array(4, e.tokens().length);
+            }
+        }
+        int K = head.labels().size();
+        // the head pass's input tokens and its d hidden (B·T, C); per-example values
+        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
+        long perExample = eval.size() * (2 * Footprint.array(8, 1) + Footprint.array(8, 3L * K));
+        return data + pass + perExample;
     }
 
     @Override
     public Map<String, Double> evaluate() {
+        return evaluation().metrics();
+    }
+
+    @Override
+    public Evaluation evaluation() {
         List<int[]> seqs = new ArrayList<>(eval.size());
         eval.forEach(e -> seqs.add(e.tokens()));
         float[] out = Scoring.outputs(model, head.linear(), seqs);
         int K = head.labels().size();
         float[] scratch = new float[out.length];
         double loss = 0;
+        double[] losses = new double[eval.size()];
         List<Set<String>> truth = new ArrayList<>();
         List<Set<String>> predicted = new ArrayList<>();
         for (int i = 0; i < eval.size(); i++) {
             Item e = eval.get(i);
-            loss += loss(out, i, e, scratch, 1.0);
+            losses[i] = loss(out, i, e, scratch, 1.0);
+            loss += losses[i];
             Set<String> t = new LinkedHashSet<>();
             e.labels().forEach(k -> t.add(head.labels().get(k)));
             truth.add(t);
@@ -195,6 +258,27 @@ final class ClassifyTask implements Task {
         m.put("precision", s.precision());
         m.put("recall", s.recall());
         m.put("f1", s.f1());
-        return m;
+        // per example: its Hamming score, and per label its (tp, fp, fn), for the macro means
+        double[] acc = new double[eval.size()];
+        double[][] counts = new double[eval.size()][3 * K];
+        for (int i = 0; i < eval.size(); i++) {
+            Set<String> t = truth.get(i);
+            Set<String> p = predicted.get(i);
+            long inter = p.stream().filter(t::contains).count();
+            long union = t.size() + p.size() - inter;
+            acc[i] = union == 0 ? 1 : (double) inter / union;
+            for (int k = 0; k < K; k++) {
+                String label = head.labels().get(k);
+                boolean inT = t.contains(label);
+                boolean inP = p.contains(label);
+                counts[i][3 * k] = inT && inP ? 1 : 0;
+                counts[i][3 * k + 1] = !inT && inP ? 1 : 0;
+                counts[i][3 * k + 2] = inT && !inP ? 1 : 0;
+            }
+        }
+        return new Evaluation(m, List.of(ExampleValues.mean("loss", false, losses), ExampleValues.mean("accuracy", true, acc),
+                new ExampleValues("precision", ExampleValues.Reduce.MACRO_PRECISION, true, counts),
+                new ExampleValues("recall", ExampleValues.Reduce.MACRO_RECALL, true, counts),
+                new ExampleValues("f1", ExampleValues.Reduce.MACRO_F1, true, counts)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.jobs;
 
+import dev.finetune.metrics.ExampleValues;
 import dev.finetune.model.GPT2;
 import dev.finetune.template.ChatTemplate;
 import java.util.Arrays;
@@ -45,6 +46,11 @@ final class LanguageModelTask implements Task {
         this.microTargets = new int[mb * T];
     }
 
+    /** Rows per forward pass. */
+    int microBatch() {
+        return mb;
+    }
+
     @Override
     public int size() {
         return train.size();
@@ -69,12 +75,74 @@ final class LanguageModelTask implements Task {
             model.backward(batchTargets);
         }
         float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
-        return new Step(loss, (long) B * T);
+        return new Step(loss, (long) B * T, batchTargets);
     }
 
     @Override
     public Map<String, Double> evaluate() {
+        return evaluation().metrics();
+    }
+
+    @Override
+    public Evaluation evaluation() {
         return evaluate(model, eval, mb, T);
+    }
+
+    @Override
+    public Plan plan(int[] order, int b0, int B, int epoch) {
+        long trained = 0;
+        long input = 0;
+        for (int b = 0; b < B && b0 + b < order.length; b++) {
+            ChatTemplate.Example e = train.get(order[b0 + b]);
+            int n = Math.min(T, e.tokens().length - 1);
+            input += n;
+            for (int i = 1; i <= n; i++) {
+                trained += e.trained()[i] ? 1 : 0;
+            }
+        }
+        int micro = (B + mb - 1) / mb;
+        Plan p = Plan.pass(trained, input, mb, T);
+        return new Plan(trained, input, (long) micro * mb * T, p.maxBT(), p.maxBTT());
+    }
+
+    @Override
+    public Plan evalPlan() {
+        int[] order = new int[eval.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        long trained = 0;
+        long input = 0;
+        for (ChatTemplate.Example e : eval) {
+            int n = Math.min(T, e.tokens().length - 1);
+            input += n;
+            for (int i = 1; i <= n; i++) {
+                trained += e.trained()[i] ? 1 : 0;
+            }
+        }
+        long batches = (eval.size() + mb - 1) / mb;
+        return new Plan(trained, input, batches * mb * T, (long) mb * T, (long) mb * T * T);
+    }
+
+    @Override
+    public int evalSize() {
+        return eval.size();
+    }
+
+    @Override
+    public long bufferBytes(Plan largest) {
+        long data = 0;
+        for (List<ChatTemplate.Example> part : eval == train ? List.of(train) : List.of(train, eval)) {
+            for (ChatTemplate.Example e : part) {
+                data += Footprint.array(4, e.tokens().length) + Footprint.array(1, e.trained().length);
+            }
+        }
+        // (B,T) and (mb,T) inputs and targets; logits (mb·T, V), sized by the largest pass
+        long io = 2 * Footprint.array(4, tokens.length) + 2 * Footprint.array(4, microTokens.length);
+        long logits = Footprint.array(4, largest.maxBT() * model.config().vocabSize());
+        // an evaluation's own (mb,T) inputs and targets and its per-example values (2 metrics x 2 parts)
+        long evalBuffers = 2 * Footprint.array(4, (long) mb * T) + 2 * eval.size() * Footprint.array(8, 2);
+        return data + io + logits + evalBuffers;
     }
 
     /** Rows b0..b0+B of the order into (B,T) inputs and targets; short rows and missing rows are padding (-100). */
@@ -94,14 +162,19 @@ final class LanguageModelTask implements Task {
         }
     }
 
-    /** Mean cross-entropy per trained token and top-1 accuracy on trained tokens. */
-    static Map<String, Double> evaluate(GPT2 model, List<ChatTemplate.Example> data, int B, int T) {
+    /**
+     * Mean cross-entropy per trained token and top-1 accuracy on trained tokens, with both as per-example
+     * ratios (an example's summed nats or correct predictions over its trained tokens).
+     */
+    static Evaluation evaluate(GPT2 model, List<ChatTemplate.Example> data, int B, int T) {
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
         int[] order = new int[data.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
+        double[][] ceParts = new double[data.size()][2];
+        double[][] accParts = new double[data.size()][2];
         double lossSum = 0;
         long counted = 0;
         long correct = 0;
@@ -127,12 +200,25 @@ final class LanguageModelTask implements Task {
                         }
                     }
                     correct += arg == target ? 1 : 0;
+                    // this example's nats at this position (double, for the paired test only)
+                    float max = logits[off + arg];
+                    double sum = 0;
+                    for (int v = 0; v < V; v++) {
+                        sum += Math.exp(logits[off + v] - max);
+                    }
+                    double[] ce = ceParts[b0 + b];
+                    ce[0] += max + Math.log(sum) - logits[off + target];
+                    ce[1] += 1;
+                    double[] acc = accParts[b0 + b];
+                    acc[0] += arg == target ? 1 : 0;
+                    acc[1] += 1;
                 }
             }
         }
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("cross_entropy", counted == 0 ? 0.0 : lossSum / counted);
         m.put("accuracy", counted == 0 ? 0.0 : (double) correct / counted);
-        return m;
+        return new Evaluation(m, List.of(new ExampleValues("cross_entropy", ExampleValues.Reduce.RATIO, false, ceParts),
+                new ExampleValues("accuracy", ExampleValues.Reduce.RATIO, true, accParts)));
     }
 }

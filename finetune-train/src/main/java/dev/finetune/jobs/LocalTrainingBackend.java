@@ -2,6 +2,7 @@ package dev.finetune.jobs;
 
 import dev.finetune.BadRequestException;
 import dev.finetune.finetuning.BaseType;
+import dev.finetune.finetuning.Estimate;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.finetuning.Status;
 import dev.finetune.finetuning.Strategy;
@@ -16,6 +17,7 @@ import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.workspace.ModelFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -34,15 +36,41 @@ public final class LocalTrainingBackend implements TrainingBackend {
         return Kernels.describe();
     }
 
-    @Override
-    public Outcome train(Job job, Context ctx) throws Exception {
+    /** The heap a run may use; {@link Runtime#maxMemory()} unless a test sets it. */
+    private final long heapLimit;
+
+    public LocalTrainingBackend() {
+        this(-1);
+    }
+
+    /** A backend that treats {@code heapLimit} bytes as the heap (tests of the memory check); -1 for the JVM's. */
+    LocalTrainingBackend(long heapLimit) {
+        this.heapLimit = heapLimit;
+    }
+
+    long heapLimit() {
+        return heapLimit > 0 ? heapLimit : Runtime.getRuntime().maxMemory();
+    }
+
+    /** A job set up to train: its base, task, adapter and the template rows that train with it. */
+    record Setup(Hyperparameters hp, BaseType type, Path baseDir, GPT2 base, TaskFactory.Inputs inputs, TaskFactory.Prepared prepared,
+                 LoraAdapter adapter, int rowFrom, int rowTo) {
+        GPT2 model() {
+            return prepared.model();
+        }
+
+        Task task() {
+            return prepared.task();
+        }
+    }
+
+    static Setup setUp(Job job, Context ctx, Path baseDir) {
         Hyperparameters hp = job.model().settings().hyperparameters().orElse(Hyperparameters.defaults());
         BaseType type = job.model().settings().baseModel().baseType();
-        Path baseDir = BaseModelResolver.resolve(job, ctx);
         GPT2 base = GPT2Checkpoint.load(baseDir);
         ByteLevelBpe bpe = ModelFolders.tokenizer(baseDir, base.config().vocabSize());
-        TaskFactory.Prepared p = TaskFactory.create(type, new TaskFactory.Inputs(base, bpe, baseDir, job, ctx, hp));
-        GPT2 model = p.model();
+        TaskFactory.Inputs in = new TaskFactory.Inputs(base, bpe, baseDir, job, ctx, hp);
+        TaskFactory.Prepared p = TaskFactory.create(type, in);
         if (p.task().size() == 0) {
             throw new BadRequestException("the train part has no trainable examples");
         }
@@ -54,17 +82,65 @@ public final class LocalTrainingBackend implements TrainingBackend {
             rowFrom = rowFrom < 0 ? id : Math.min(rowFrom, id);
             rowTo = Math.max(rowTo, id + 1);
         }
-        LoraAdapter adapter = lora ? new LoraAdapter(model.config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue()) : null;
-        ctx.event("training " + p.task().size() + " examples on " + baseDir.getFileName()
-                + (lora ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning"));
-        Outcome out;
-        try (TensorBoardWriter tb = new TensorBoardWriter(job.modelDir().resolve(ModelFiles.TENSORBOARD), "finetune")) {
-            out = TrainerLoop.fit(model, adapter, rowFrom, rowTo, p.task(), hp, job.modelDir(), alsoTo(tb, ctx));
+        LoraAdapter adapter = lora ? new LoraAdapter(p.model().config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue()) : null;
+        return new Setup(hp, type, baseDir, base, in, p, adapter, rowFrom, rowTo);
+    }
+
+    @Override
+    public Estimate estimate(Job job) throws Exception {
+        Context quiet = RunEstimator.quiet();
+        Path baseDir = BaseModelResolver.resolve(job, quiet);
+        long t0 = System.nanoTime();
+        Setup s = setUp(job, quiet, baseDir);
+        return RunEstimator.measure(s, job.modelDir(), heapLimit(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Override
+    public void exportCheckpoint(Job job, int step, Path out) throws Exception {
+        Context quiet = RunEstimator.quiet();
+        Setup s = setUp(job, quiet, BaseModelResolver.resolve(job, quiet));
+        float[] kept = KeptCheckpoints.read(job.modelDir(), step);
+        TrainerLoop.Trainable tr = TrainerLoop.trainable(s.model(), s.adapter(), s.rowFrom(), s.rowTo(), s.task());
+        if (tr.floats() != kept.length) {
+            throw new dev.finetune.FinetuneException("checkpoint " + step + " holds " + kept.length + " trainable weights, the job's set-up "
+                    + tr.floats() + ": the base model changed since training");
         }
+        TrainerLoop.Segments.of(tr.slices()).restore(kept);
+        Files.createDirectories(out);
+        ModelPackager.write(new ModelPackager.Trained(s.model(), s.prepared().tokenizer(), s.adapter(), s.hp().alpha(), s.rowFrom(),
+                s.rowTo(), s.prepared().head(), s.baseDir()), out);
+    }
+
+    @Override
+    public Outcome train(Job job, Context ctx) throws Exception {
+        Path baseDir = BaseModelResolver.resolve(job, ctx);
+        Setup s = setUp(job, ctx, baseDir);
+        Hyperparameters hp = s.hp();
+        GPT2 model = s.model();
+        LoraAdapter adapter = s.adapter();
+        TaskFactory.Prepared p = s.prepared();
+        Estimate plan = RunEstimator.count(s, TrainerLoop.trainable(model, adapter, s.rowFrom(), s.rowTo(), s.task()),
+                heapLimit(), -1);
+        if (!plan.fits()) {
+            throw new BadRequestException("this run needs about " + RunEstimator.mib(plan.peakMemoryBytes())
+                    + " of heap at its peak (" + RunEstimator.describe(plan.memory()) + "), and this JVM may use at most "
+                    + RunEstimator.mib(plan.heapMaxBytes()) + ": give it more heap (-Xmx" + RunEstimator.xmx(plan.peakMemoryBytes())
+                    + " or more; FINETUNE_JAVA_OPTS for the command line), or lower train_batch_size");
+        }
+        ctx.event("training " + p.task().size() + " examples on " + baseDir.getFileName()
+                + (adapter != null ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning")
+                + "; " + plan.steps() + " steps, " + plan.trainedTokens() + " trained tokens, peak memory about "
+                + RunEstimator.mib(plan.peakMemoryBytes()));
+        Outcome out;
+        JobProgress progress = new JobProgress(job.modelDir(), plan);
+        try (TensorBoardWriter tb = new TensorBoardWriter(job.modelDir().resolve(ModelFiles.TENSORBOARD), "finetune")) {
+            out = TrainerLoop.fit(model, adapter, s.rowFrom(), s.rowTo(), p.task(), hp, job.modelDir(), alsoTo(tb, progress, ctx));
+        }
+        ResultsCsv.write(job.modelDir());
         if (ctx.cancelled()) {
             return out;
         }
-        ModelPackager.write(new ModelPackager.Trained(model, p.tokenizer(), adapter, hp.alpha(), rowFrom, rowTo, p.head(),
+        ModelPackager.write(new ModelPackager.Trained(model, p.tokenizer(), adapter, hp.alpha(), s.rowFrom(), s.rowTo(), p.head(),
                 baseDir), job.modelDir());
         ctx.event("saved the fine-tuned model");
         return out;
@@ -78,8 +154,11 @@ public final class LocalTrainingBackend implements TrainingBackend {
         return t.endsWith("QKVO") ? LoraAdapter.Targets.QKVO : LoraAdapter.Targets.QV;
     }
 
-    /** {@code ctx}, with every step's metrics also written to the TensorBoard run. */
-    private static Context alsoTo(TensorBoardWriter tb, Context ctx) {
+    /**
+     * {@code ctx}, with every step's metrics also written to the TensorBoard run, the job's estimate
+     * kept current and, after each evaluation, {@code results.csv} rewritten.
+     */
+    private static Context alsoTo(TensorBoardWriter tb, JobProgress progress, Context ctx) {
         return new Context() {
             @Override
             public void event(String message) {
@@ -91,6 +170,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 ctx.stepMetrics(step, metrics);
                 try {
                     tb.scalars(step, metrics);
+                    progress.step(step, metrics);
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot write the TensorBoard events: " + e.getMessage(), e);
                 }

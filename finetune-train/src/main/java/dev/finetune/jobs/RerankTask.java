@@ -7,6 +7,7 @@ import dev.finetune.heads.Losses;
 import dev.finetune.heads.Scoring;
 import dev.finetune.heads.TaskHead;
 import dev.finetune.heads.TaskInputs;
+import dev.finetune.metrics.ExampleValues;
 import dev.finetune.metrics.RankingMetrics;
 import dev.finetune.model.GPT2;
 import dev.finetune.optim.AdamW;
@@ -183,32 +184,38 @@ final class RerankTask implements Task {
         return o;
     }
 
+    /** Where the micro-batch after the one starting at group {@code g0} starts: as many whole groups as the activation budget allows (at least one). */
+    private int microEnd(List<List<int[]>> groups, int g0) {
+        int g1 = g0;
+        int rows = 0;
+        int T = 1;
+        while (g1 < groups.size()) {
+            int r = rows + groups.get(g1).size();
+            int t = T;
+            for (int[] s : groups.get(g1)) {
+                t = Math.max(t, s.length);
+            }
+            if (g1 > g0 && r > Scoring.rowsFor(model, t)) {
+                break;
+            }
+            rows = r;
+            T = t;
+            g1++;
+        }
+        return g1;
+    }
+
     @Override
     public Step trainBatch(int[] order, int b0, int B, int epoch) {
         List<List<int[]>> groups = groups(order, b0, B, epoch);
         double weight = 1.0 / groups.size();
         double loss = 0;
         long tokens = 0;
+        long trained = 0;
         int g0 = 0;
         while (g0 < groups.size()) {
-            // as many whole groups as the activation budget allows (at least one)
-            int g1 = g0;
-            int rows = 0;
-            int T = 1;
-            while (g1 < groups.size()) {
-                int r = rows + groups.get(g1).size();
-                int t = T;
-                for (int[] s : groups.get(g1)) {
-                    t = Math.max(t, s.length);
-                }
-                if (g1 > g0 && r > Scoring.rowsFor(model, t)) {
-                    break;
-                }
-                rows = r;
-                T = t;
-                g1++;
-            }
-            List<int[]> seqs = new ArrayList<>(rows);
+            int g1 = microEnd(groups, g0);
+            List<int[]> seqs = new ArrayList<>();
             for (int g = g0; g < g1; g++) {
                 seqs.addAll(groups.get(g));
             }
@@ -222,9 +229,60 @@ final class RerankTask implements Task {
             }
             pass.backward(dscores);
             tokens += pass.tokens();
+            for (int[] q : seqs) {
+                trained += q.length;
+            }
             g0 = g1;
         }
-        return new Step(loss, tokens);
+        return new Step(loss, tokens, trained);
+    }
+
+    @Override
+    public Plan plan(int[] order, int b0, int B, int epoch) {
+        List<List<int[]>> groups = groups(order, b0, B, epoch);
+        Plan p = Plan.NONE;
+        int g0 = 0;
+        while (g0 < groups.size()) {
+            int g1 = microEnd(groups, g0);
+            List<int[]> seqs = new ArrayList<>();
+            for (int g = g0; g < g1; g++) {
+                seqs.addAll(groups.get(g));
+            }
+            p = p.plus(Footprint.headPass(seqs));
+            g0 = g1;
+        }
+        return p;
+    }
+
+    @Override
+    public Plan evalPlan() {
+        return Footprint.scoring(model, evalSeqs);
+    }
+
+    @Override
+    public int evalSize() {
+        return evalRelevance.size();
+    }
+
+    @Override
+    public long bufferBytes(Plan largest) {
+        long data = 0;
+        for (Query q : train) {
+            data += Footprint.array(4, q.query().length);
+            for (int[] p : concat(q.relevant(), q.negatives())) {
+                data += Footprint.array(4, p.length);
+            }
+        }
+        for (int[] s : evalSeqs) {
+            data += Footprint.array(4, s.length);
+        }
+        for (boolean[] r : evalRelevance) {
+            data += Footprint.array(1, r.length);
+        }
+        // the head pass's input tokens and its d hidden (B·T, C); per-example values (4 metrics)
+        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
+        long perExample = 5L * evalRelevance.size() * Footprint.array(8, 1);
+        return data + pass + perExample;
     }
 
     /**
@@ -238,8 +296,14 @@ final class RerankTask implements Task {
 
     @Override
     public Map<String, Double> evaluate() {
+        return evaluation().metrics();
+    }
+
+    @Override
+    public Evaluation evaluation() {
         float[] scores = Scoring.outputs(model, head.linear(), evalSeqs);
         List<boolean[]> ranked = new ArrayList<>(evalRelevance.size());
+        double[] losses = new double[evalRelevance.size()];
         double loss = 0;
         int at = 0;
         for (boolean[] rel : evalRelevance) {
@@ -258,6 +322,7 @@ final class RerankTask implements Task {
                 all += e;
                 relevant += rel[c] ? e : 0;
             }
+            losses[ranked.size()] = -Math.log(relevant / all);
             loss += -Math.log(relevant / all);
             // best first; a tie ranks the irrelevant passage first (no credit for indecision)
             Arrays.sort(idx, Comparator.comparingDouble((Integer c) -> -scores[base + c]).thenComparing(c -> rel[c]));
@@ -274,6 +339,17 @@ final class RerankTask implements Task {
         m.put("accuracy@3", RankingMetrics.accuracyAt(ranked, 3));
         m.put("mrr@10", RankingMetrics.mrrAt(ranked, 10));
         m.put("ndcg@10", RankingMetrics.ndcgAt(ranked, 10));
-        return m;
+        // per query: the same functions over one query each (each metric is a mean over queries)
+        double[][] per = new double[4][ranked.size()];
+        for (int q = 0; q < ranked.size(); q++) {
+            List<boolean[]> one = List.of(ranked.get(q));
+            per[0][q] = RankingMetrics.accuracyAt(one, 1);
+            per[1][q] = RankingMetrics.accuracyAt(one, 3);
+            per[2][q] = RankingMetrics.mrrAt(one, 10);
+            per[3][q] = RankingMetrics.ndcgAt(one, 10);
+        }
+        return new Evaluation(m, List.of(ExampleValues.mean("loss", false, losses), ExampleValues.mean("accuracy@1", true, per[0]),
+                ExampleValues.mean("accuracy@3", true, per[1]), ExampleValues.mean("mrr@10", true, per[2]),
+                ExampleValues.mean("ndcg@10", true, per[3])));
     }
 }

@@ -1,5 +1,6 @@
 package dev.finetune.jobs;
 
+import dev.finetune.metrics.ExampleValues;
 import dev.finetune.optim.AdamW;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,58 @@ interface Task {
 
     /** Metrics on the evaluation data, in a fixed order. */
     Map<String, Double> evaluate();
+
+    /**
+     * {@link #evaluate()}'s metrics, exactly, with each metric's per-example values (for the paired
+     * confidence intervals of the before/after change). By default no per-example values.
+     */
+    default Evaluation evaluation() {
+        return new Evaluation(evaluate(), List.of());
+    }
+
+    /** An evaluation's metrics and, for those a paired test can compare, their per-example values. */
+    record Evaluation(Map<String, Double> metrics, List<ExampleValues> examples) {
+    }
+
+    /**
+     * What {@link #trainBatch} with these arguments would put through the model, computed without
+     * running it (for the estimate; the real step must agree).
+     */
+    Plan plan(int[] order, int b0, int B, int epoch);
+
+    /** What one {@link #evaluate()} puts through the model. */
+    Plan evalPlan();
+
+    /** Evaluation examples (queries for rerank). */
+    int evalSize();
+
+    /**
+     * Bytes of the task's own buffers beyond the model's weights and gradients, the adapter and the
+     * optimizer: its examples' tokens, its input buffers, logits or head scratch, for passes up to
+     * {@code largest}.
+     */
+    long bufferBytes(Plan largest);
+
+    /**
+     * Tokens and shapes of a batch or an evaluation: {@code trainedTokens} the tokens whose prediction
+     * (or, for a head, whose input) is trained, {@code inputTokens} the real tokens, {@code processedTokens}
+     * the positions run through the model, padding included; {@code maxBT} and {@code maxBTT} the largest
+     * pass's B·T and B·T·T (what the activations are sized by).
+     */
+    record Plan(long trainedTokens, long inputTokens, long processedTokens, long maxBT, long maxBTT) {
+        static final Plan NONE = new Plan(0, 0, 0, 0, 0);
+
+        Plan plus(Plan o) {
+            return new Plan(trainedTokens + o.trainedTokens, inputTokens + o.inputTokens, processedTokens + o.processedTokens,
+                    Math.max(maxBT, o.maxBT), Math.max(maxBTT, o.maxBTT));
+        }
+
+        /** A pass of {@code rows} rows of length {@code T}. */
+        static Plan pass(long trained, long input, int rows, int T) {
+            long bt = (long) rows * T;
+            return new Plan(trained, input, bt, bt, bt * T);
+        }
+    }
 
     /**
      * The evaluation metric that early stopping and the best-weights choice watch; by default the first
@@ -49,7 +102,13 @@ interface Task {
     default void zeroExtraGrads() {
     }
 
-    /** One training step's mean loss and token count. */
-    record Step(double loss, long tokens) {
+    /**
+     * One training step's mean loss, the positions it ran through the model (padding included) and the
+     * tokens it trained (see {@link Plan#trainedTokens}).
+     */
+    record Step(double loss, long tokens, long trainedTokens) {
+        Step(double loss, long tokens) {
+            this(loss, tokens, tokens);
+        }
     }
 }

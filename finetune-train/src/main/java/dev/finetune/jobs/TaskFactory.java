@@ -124,6 +124,46 @@ final class TaskFactory {
         return new Prepared(model, in.tokenizer(), new ClassifyTask(model, head, train, eval), head);
     }
 
+    /**
+     * How many train examples the context cut (for the estimate): chat and generative examples whose
+     * templated tokens exceed the context, rerank passages cut to fit beside their query, classify texts
+     * cut at the input limit. Templates and tokenizes the train part once more.
+     */
+    static int truncated(BaseType type, Inputs in, Prepared p) {
+        int limit = p.model().config().maxSeqLen() + 1;
+        Path part = in.job().trainPart();
+        if (type == BaseType.BASE_TYPE_CHAT) {
+            ChatTemplate t = new ChatTemplate(p.tokenizer(), BaseModels.templateIds(p.tokenizer()).orElseThrow());
+            return longer(TrainingData.chat(part, t, Integer.MAX_VALUE / 2), limit);
+        }
+        if (type == BaseType.BASE_TYPE_GENERATIVE) {
+            PromptCompletionTemplate t = new PromptCompletionTemplate(p.tokenizer(), endOfText(in));
+            return longer(TrainingData.promptCompletion(part, t, Integer.MAX_VALUE / 2), limit);
+        }
+        int max = p.head().maxTokens();
+        int[] cut = {0};
+        if (type == BaseType.BASE_TYPE_RERANK) {
+            for (RerankTask.Query q : RerankTask.read(part, p.tokenizer(), Integer.MAX_VALUE / 2)) {
+                for (List<int[]> ps : List.of(q.relevant(), q.negatives())) {
+                    for (int[] x : ps) {
+                        cut[0] += q.query().length + x.length + 2 > max ? 1 : 0;
+                    }
+                }
+            }
+            return cut[0];
+        }
+        TrainingData.forEachRecord(part, (n, line) -> cut[0] += p.tokenizer().encode(n.path("text").asText()).length + 1 > max ? 1 : 0);
+        return cut[0];
+    }
+
+    private static int longer(List<ChatTemplate.Example> examples, int limit) {
+        int n = 0;
+        for (ChatTemplate.Example e : examples) {
+            n += e.tokens().length > limit ? 1 : 0;
+        }
+        return n;
+    }
+
     private static int endOfText(Inputs in) {
         int eot = in.tokenizer().specialTokens().getOrDefault("<|endoftext|>", -1);
         if (eot < 0) {

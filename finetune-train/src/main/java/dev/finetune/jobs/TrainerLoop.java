@@ -33,6 +33,87 @@ final class TrainerLoop {
     private TrainerLoop() {
     }
 
+    /** The run's shape: batches per epoch, steps, the evaluation cadence and the warm-up. */
+    record Schedule(int batchSize, int perEpoch, int epochs, int total, int evalEvery, int warmup, Hyperparameters hp) {
+        static Schedule of(int examples, Hyperparameters hp) {
+            int B = hp.batchSize();
+            int perEpoch = (examples + B - 1) / B;
+            int total = perEpoch * hp.epochs();
+            return new Schedule(B, perEpoch, hp.epochs(), total, Math.max(1, total / 10), Math.max(1, total / 10), hp);
+        }
+
+        double learningRate(boolean lora) {
+            return hp.learningRate().orElse(lora ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
+        }
+
+        /** The rate of step {@code step} (0-based): linear warm-up, then linear decay to 0. */
+        float rate(int step, double lr) {
+            return (float) (step < warmup ? lr * (step + 1) / warmup : lr * Math.max(0.0, (double) (total - step) / (total - warmup + 1)));
+        }
+
+        /** Whether step {@code step} (0-based) ends with an evaluation and a checkpoint. */
+        boolean evaluatesAfter(int step) {
+            return (step + 1) % evalEvery == 0 || step + 1 == total;
+        }
+
+        /** Evaluations of a whole run: the base model's, those after steps, and the final one. */
+        int evaluations() {
+            int n = 0;
+            for (int s = 0; s < total; s++) {
+                n += evaluatesAfter(s) ? 1 : 0;
+            }
+            return n + 2;
+        }
+    }
+
+    /** What the optimizer trains, and its weight decay. */
+    record Trainable(List<AdamW.Slice> slices, float decay) {
+        long floats() {
+            long n = 0;
+            for (AdamW.Slice s : slices) {
+                n += s.length();
+            }
+            return n;
+        }
+    }
+
+    /**
+     * Marks what trains and returns it as optimizer slices: every weight (adapter null), or the
+     * attached adapter, the embedding rows {@code [rowFrom, rowTo)} and the task's own tensors.
+     */
+    static Trainable trainable(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task) {
+        List<AdamW.Slice> slices = new java.util.ArrayList<>();
+        float decay;
+        if (adapter != null) {
+            model.setAllTrainable(false);
+            model.setAdapter(adapter);
+            slices.add(adapter.slice());
+            if (rowFrom >= 0 && rowTo > rowFrom) {
+                model.setTrainable("wte.weight", true);
+                int C = model.config().channels();
+                int off = model.tensor("wte.weight").offset() + rowFrom * C;
+                slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
+                        false));
+            }
+            decay = 0f;
+        } else {
+            slices.addAll(model.optimizerSlices(GPT2.decayMatricesOnly()));
+            decay = 0.01f;
+        }
+        slices.addAll(task.extraSlices());
+        return new Trainable(slices, decay);
+    }
+
+    /**
+     * Sees the trainer's buffers at their fullest (after an evaluation, the checkpoint copy made):
+     * tests measure the peak memory with it. Null in production.
+     */
+    interface PeakProbe {
+        void at(Object... live);
+    }
+
+    static volatile PeakProbe probe;
+
     /** Trainable float runs seen as one vector (for the best-weights snapshot and the checkpoint). */
     record Segments(List<float[]> arrays, int[] offsets, int[] lengths) {
         float[] snapshot() {
@@ -71,35 +152,20 @@ final class TrainerLoop {
      */
     static TrainingBackend.Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
                        TrainingBackend.Context ctx) throws IOException {
-        int B = hp.batchSize();
-        int perEpoch = (task.size() + B - 1) / B;
-        int total = perEpoch * hp.epochs();
-        int evalEvery = Math.max(1, total / 10);
-        double lr = hp.learningRate().orElse(adapter != null ? Hyperparameters.DEFAULT_LEARNING_RATE : FULL_DEFAULT_LR);
-        int warmup = Math.max(1, total / 10);
-        List<AdamW.Slice> slices = new java.util.ArrayList<>();
-        float decay;
-        if (adapter != null) {
-            model.setAllTrainable(false);
-            model.setAdapter(adapter);
-            slices.add(adapter.slice());
-            if (rowFrom >= 0 && rowTo > rowFrom) {
-                model.setTrainable("wte.weight", true);
-                int C = model.config().channels();
-                int off = model.tensor("wte.weight").offset() + rowFrom * C;
-                slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
-                        false));
-            }
-            decay = 0f;
-        } else {
-            slices.addAll(model.optimizerSlices(GPT2.decayMatricesOnly()));
-            decay = 0.01f;
-        }
-        slices.addAll(task.extraSlices());
+        Schedule sc = Schedule.of(task.size(), hp);
+        int B = sc.batchSize();
+        int perEpoch = sc.perEpoch();
+        int total = sc.total();
+        double lr = sc.learningRate(adapter != null);
+        Trainable tr = trainable(model, adapter, rowFrom, rowTo, task);
+        List<AdamW.Slice> slices = tr.slices();
+        float decay = tr.decay();
         AdamW opt = AdamW.withDefaults(slices, decay);
         Segments weights = Segments.of(slices);
 
         int start = 0;
+        long trainedTokens = 0;
+        List<dev.finetune.metrics.ExampleValues> baselineExamples;
         double bestLoss;
         int bad = 0;
         float[] best = null;
@@ -111,10 +177,15 @@ final class TrainerLoop {
             bad = st.badEvaluations();
             bestLoss = st.bestCost();
             baseline.putAll(st.baseline());
+            trainedTokens = st.trainedTokens();
+            baselineExamples = BaselineExamples.read(dir);
             best = resumed.get().best().orElse(null);
             ctx.event("resumed from the checkpoint at step " + start + " of " + total);
         } else {
-            baseline.putAll(task.evaluate());
+            Task.Evaluation base = task.evaluation();
+            baseline.putAll(base.metrics());
+            baselineExamples = base.examples();
+            BaselineExamples.write(dir, baselineExamples);
             ctx.stepMetrics(0, prefixed(baseline));
             bestLoss = task.watch(baseline).cost(baseline);
             best = weights.snapshot();
@@ -139,6 +210,7 @@ final class TrainerLoop {
             Task.Step result = task.trainBatch(order, b0, B, epoch);
             float loss = (float) result.loss();
             tokensSeen += result.tokens();
+            trainedTokens += result.trainedTokens();
             if (!Float.isFinite(loss)) {
                 throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
                         + "; the last good checkpoint is kept (try a lower learning_rate)");
@@ -147,7 +219,7 @@ final class TrainerLoop {
             if (!Double.isFinite(norm)) {
                 throw new ArithmeticException("the gradient norm became " + norm + " at step " + (step + 1));
             }
-            float rate = (float) (step < warmup ? lr * (step + 1) / warmup : lr * Math.max(0.0, (double) (total - step) / (total - warmup + 1)));
+            float rate = sc.rate(step, lr);
             opt.step(rate);
             trainNanos += System.nanoTime() - t0;
             double secs = trainNanos / 1e9;
@@ -155,11 +227,13 @@ final class TrainerLoop {
             m.put("train_loss", (double) loss);
             m.put("learning_rate", (double) rate);
             m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
-            boolean evalNow = (step + 1) % evalEvery == 0 || step + 1 == total;
+            boolean evalNow = sc.evaluatesAfter(step);
+            boolean improved = false;
             if (evalNow) {
                 Map<String, Double> now = task.evaluate();
                 m.putAll(prefixed(now));
-                if (watch.cost(now) < bestLoss - hp.stoppingThreshold()) {
+                improved = watch.cost(now) < bestLoss - hp.stoppingThreshold();
+                if (improved) {
                     bestLoss = watch.cost(now);
                     best = weights.snapshot();
                     bad = 0;
@@ -170,7 +244,13 @@ final class TrainerLoop {
             ctx.stepMetrics(step + 1, m);
             ctx.progress(step + 1, total, String.format("loss %.3f", loss));
             if (evalNow) {
-                Checkpoint.save(dir, weights.snapshot(), opt, new Checkpoint.State(step + 1, bad, bestLoss, baseline), best);
+                float[] copy = weights.snapshot();
+                PeakProbe pp = probe;
+                if (pp != null) {
+                    pp.at(model, adapter, opt, task, best, copy, baselineExamples);
+                }
+                Checkpoint.save(dir, copy, opt, new Checkpoint.State(step + 1, bad, bestLoss, baseline, trainedTokens), best);
+                KeptCheckpoints.save(dir, step + 1, copy, m, improved);
                 if (hp.stoppingPatience() > 0 && bad >= hp.stoppingPatience() && step + 1 < total) {
                     ctx.event("early stopping at step " + (step + 1) + ": the eval " + watch.key()
                             + " did not improve by more than " + hp.stoppingThreshold() + " in " + bad + " evaluations");
@@ -181,7 +261,8 @@ final class TrainerLoop {
         if (best != null) {
             weights.restore(best);
         }
-        Map<String, Double> fin = task.evaluate();
+        Task.Evaluation finEval = task.evaluation();
+        Map<String, Double> fin = finEval.metrics();
         Map<String, Double> out = new LinkedHashMap<>();
         baseline.forEach((k, v) -> out.put("baseline_" + k, v));
         out.putAll(fin);
@@ -190,7 +271,10 @@ final class TrainerLoop {
                 out.put(k + "_change", v - baseline.get(k));
             }
         });
+        out.putAll(Pills.of(baselineExamples, finEval.examples(), hp.seedValue()));
         out.put("steps", (double) Math.min(step + 1, total));
+        out.put("trained_tokens", (double) trainedTokens);
+        out.put("eval_examples", (double) task.evalSize());
         LOG.debug("fine-tune finished: {}", out);
         return new TrainingBackend.Outcome(out);
     }
