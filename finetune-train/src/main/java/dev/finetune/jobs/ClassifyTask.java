@@ -9,7 +9,7 @@ import dev.finetune.heads.TaskHead;
 import dev.finetune.heads.TaskInputs;
 import dev.finetune.metrics.ClassificationMetrics;
 import dev.finetune.metrics.ExampleValues;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.optim.AdamW;
 import dev.finetune.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -36,13 +36,13 @@ final class ClassifyTask implements Task {
     record Item(int[] tokens, Set<Integer> labels) {
     }
 
-    private final GPT2 model;
+    private final CausalLM model;
     private final TaskHead head;
     private final HeadPass pass;
     private final List<Item> train;
     private final List<Item> eval;
 
-    ClassifyTask(GPT2 model, TaskHead head, List<Item> train, List<Item> eval) {
+    ClassifyTask(CausalLM model, TaskHead head, List<Item> train, List<Item> eval) {
         this.model = model;
         this.head = head;
         this.pass = new HeadPass(model, head.linear());
@@ -205,7 +205,7 @@ final class ClassifyTask implements Task {
         }
         int K = head.labels().size();
         // the head pass's input tokens and its d hidden (B·T, C); per-example values
-        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
+        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().hiddenSize());
         long perExample = eval.size() * (2 * Footprint.array(8, 1) + Footprint.array(8, 3L * K));
         return data + pass + perExample;
     }

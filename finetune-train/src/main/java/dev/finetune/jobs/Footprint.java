@@ -2,7 +2,7 @@ package dev.finetune.jobs;
 
 import dev.finetune.heads.Scoring;
 import dev.finetune.lora.LoraAdapter;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.model.GPT2Config;
 import dev.finetune.optim.AdamW;
 import java.util.Arrays;
@@ -37,7 +37,7 @@ final class Footprint {
     }
 
     /** What {@link Scoring#outputs} runs: longest first, as many rows per pass as the budget allows. */
-    static Task.Plan scoring(GPT2 model, List<int[]> seqs) {
+    static Task.Plan scoring(CausalLM model, List<int[]> seqs) {
         int n = seqs.size();
         int[] len = new int[n];
         for (int i = 0; i < n; i++) {
@@ -65,9 +65,15 @@ final class Footprint {
      * residuals, the MLP's pre- and post-GELU; then the final LayerNorm, the loss rows and the backward
      * scratch.
      */
-    static long activations(GPT2Config cfg, long capBT, long capBTT) {
+    static long activations(CausalLM model, long capBT, long capBTT) {
         if (capBT == 0) {
             return 0;
+        }
+        if (!(model.config() instanceof GPT2Config cfg)) {
+            // other families size their own buffers: B = BT / T and T = BTT / BT for the largest pass
+            long T = Math.max(1, capBTT / capBT);
+            long B = Math.max(1, capBT / T);
+            return model.activationBytes((int) B, (int) T);
         }
         long C = cfg.channels();
         long bt = capBT;
@@ -98,7 +104,7 @@ final class Footprint {
      * two moments), {@code weight_copies} (the best weights and the checkpoint copy), {@code activations}
      * and the task's own buffers ({@code task}: examples, inputs, logits or head scratch).
      */
-    static Map<String, Long> parts(GPT2 model, GPT2 base, LoraAdapter adapter, Task task, TrainerLoop.Trainable tr,
+    static Map<String, Long> parts(CausalLM model, CausalLM base, LoraAdapter adapter, Task task, TrainerLoop.Trainable tr,
                                    Task.Plan largest) {
         Map<String, Long> m = new LinkedHashMap<>();
         long params = model.parameters().length;
@@ -122,7 +128,7 @@ final class Footprint {
         long trainable = tr.floats();
         m.put("optimizer", 2 * array(4, trainable));
         m.put("weight_copies", 2 * array(4, trainable));
-        m.put("activations", activations(model.config(), largest.maxBT(), largest.maxBTT()));
+        m.put("activations", activations(model, largest.maxBT(), largest.maxBTT()));
         m.put("task", task.bufferBytes(largest));
         return m;
     }

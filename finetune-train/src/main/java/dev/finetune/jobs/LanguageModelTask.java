@@ -1,7 +1,7 @@
 package dev.finetune.jobs;
 
 import dev.finetune.metrics.ExampleValues;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.template.ChatTemplate;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,7 +19,7 @@ final class LanguageModelTask implements Task {
     /** Logits memory a micro-batch may use; larger batches accumulate gradients over micro-batches. */
     static final long MICRO_BATCH_LOGITS_BYTES = Long.getLong("finetune.microBatchLogitsBytes", 256L << 20);
 
-    private final GPT2 model;
+    private final CausalLM model;
     private final List<ChatTemplate.Example> train;
     private final List<ChatTemplate.Example> eval;
     private final int T;
@@ -29,7 +29,7 @@ final class LanguageModelTask implements Task {
     private final int[] microTokens;
     private final int[] microTargets;
 
-    LanguageModelTask(GPT2 model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B) {
+    LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B) {
         this.model = model;
         this.train = train;
         this.eval = eval.isEmpty() ? train : eval;
@@ -61,7 +61,7 @@ final class LanguageModelTask implements Task {
         fill(train, order, b0, B, T, tokens, targets);
         int batchTargets = 0;
         for (int t : targets) {
-            batchTargets += t == GPT2.IGNORE_INDEX ? 0 : 1;
+            batchTargets += t == CausalLM.IGNORE_INDEX ? 0 : 1;
         }
         double lossSum = 0;
         for (int r0 = 0; r0 < B; r0 += mb) {
@@ -69,7 +69,7 @@ final class LanguageModelTask implements Task {
             System.arraycopy(tokens, r0 * T, microTokens, 0, rows * T);
             System.arraycopy(targets, r0 * T, microTargets, 0, rows * T);
             Arrays.fill(microTokens, rows * T, mb * T, 0);
-            Arrays.fill(microTargets, rows * T, mb * T, GPT2.IGNORE_INDEX);
+            Arrays.fill(microTargets, rows * T, mb * T, CausalLM.IGNORE_INDEX);
             float l = model.forward(microTokens, microTargets, mb, T);
             lossSum += (double) l * model.validTargets();
             model.backward(batchTargets);
@@ -148,7 +148,7 @@ final class LanguageModelTask implements Task {
     /** Rows b0..b0+B of the order into (B,T) inputs and targets; short rows and missing rows are padding (-100). */
     static void fill(List<ChatTemplate.Example> data, int[] order, int b0, int B, int T, int[] tokens, int[] targets) {
         Arrays.fill(tokens, 0);
-        Arrays.fill(targets, GPT2.IGNORE_INDEX);
+        Arrays.fill(targets, CausalLM.IGNORE_INDEX);
         for (int b = 0; b < B; b++) {
             if (b0 + b >= order.length) {
                 break;
@@ -166,7 +166,7 @@ final class LanguageModelTask implements Task {
      * Mean cross-entropy per trained token and top-1 accuracy on trained tokens, with both as per-example
      * ratios (an example's summed nats or correct predictions over its trained tokens).
      */
-    static Evaluation evaluate(GPT2 model, List<ChatTemplate.Example> data, int B, int T) {
+    static Evaluation evaluate(CausalLM model, List<ChatTemplate.Example> data, int B, int T) {
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
         int[] order = new int[data.size()];
@@ -189,7 +189,7 @@ final class LanguageModelTask implements Task {
             for (int b = 0; b < B; b++) {
                 for (int t = 0; t < T; t++) {
                     int target = targets[b * T + t];
-                    if (target == GPT2.IGNORE_INDEX) {
+                    if (target == CausalLM.IGNORE_INDEX) {
                         continue;
                     }
                     int off = model.logitsOffset(b, t);

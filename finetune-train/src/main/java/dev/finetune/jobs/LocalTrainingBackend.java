@@ -10,8 +10,8 @@ import dev.finetune.inference.ModelFolders;
 import dev.finetune.kernel.Kernels;
 import dev.finetune.lora.LoraAdapter;
 import dev.finetune.metrics.TensorBoardWriter;
-import dev.finetune.model.GPT2;
-import dev.finetune.model.GPT2Checkpoint;
+import dev.finetune.model.CausalLM;
+import dev.finetune.model.CausalLMs;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.workspace.ModelFiles;
@@ -53,9 +53,9 @@ public final class LocalTrainingBackend implements TrainingBackend {
     }
 
     /** A job set up to train: its base, task, adapter and the template rows that train with it. */
-    record Setup(Hyperparameters hp, BaseType type, Path baseDir, GPT2 base, TaskFactory.Inputs inputs, TaskFactory.Prepared prepared,
+    record Setup(Hyperparameters hp, BaseType type, Path baseDir, CausalLM base, TaskFactory.Inputs inputs, TaskFactory.Prepared prepared,
                  LoraAdapter adapter, int rowFrom, int rowTo) {
-        GPT2 model() {
+        CausalLM model() {
             return prepared.model();
         }
 
@@ -67,7 +67,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
     static Setup setUp(Job job, Context ctx, Path baseDir) {
         Hyperparameters hp = job.model().settings().hyperparameters().orElse(Hyperparameters.defaults());
         BaseType type = job.model().settings().baseModel().baseType();
-        GPT2 base = GPT2Checkpoint.load(baseDir);
+        CausalLM base = CausalLMs.load(baseDir);
         ByteLevelBpe bpe = ModelFolders.tokenizer(baseDir, base.config().vocabSize());
         TaskFactory.Inputs in = new TaskFactory.Inputs(base, bpe, baseDir, job, ctx, hp);
         TaskFactory.Prepared p = TaskFactory.create(type, in);
@@ -75,14 +75,17 @@ public final class LocalTrainingBackend implements TrainingBackend {
             throw new BadRequestException("the train part has no trainable examples");
         }
         boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
-        // the template's special tokens: their embedding rows are trained under LoRA too
+        // a GPT-2 base's special tokens (the built-in template's, which pretraining never saw): their embedding
+        // rows train under LoRA too. Llama-family bases come with trained special tokens of their own.
         int rowFrom = -1;
         int rowTo = -1;
-        for (int id : p.tokenizer().specialTokens().values()) {
-            rowFrom = rowFrom < 0 ? id : Math.min(rowFrom, id);
-            rowTo = Math.max(rowTo, id + 1);
+        if (p.model().config().family().equals("gpt2")) {
+            for (int id : p.tokenizer().specialTokens().values()) {
+                rowFrom = rowFrom < 0 ? id : Math.min(rowFrom, id);
+                rowTo = Math.max(rowTo, id + 1);
+            }
         }
-        LoraAdapter adapter = lora ? new LoraAdapter(p.model().config(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue()) : null;
+        LoraAdapter adapter = lora ? new LoraAdapter(p.model(), hp.rank(), hp.alpha(), targets(hp), hp.seedValue()) : null;
         return new Setup(hp, type, baseDir, base, in, p, adapter, rowFrom, rowTo);
     }
 
@@ -116,7 +119,7 @@ public final class LocalTrainingBackend implements TrainingBackend {
         Path baseDir = BaseModelResolver.resolve(job, ctx);
         Setup s = setUp(job, ctx, baseDir);
         Hyperparameters hp = s.hp();
-        GPT2 model = s.model();
+        CausalLM model = s.model();
         LoraAdapter adapter = s.adapter();
         TaskFactory.Prepared p = s.prepared();
         Estimate plan = RunEstimator.count(s, TrainerLoop.trainable(model, adapter, s.rowFrom(), s.rowTo(), s.task()),

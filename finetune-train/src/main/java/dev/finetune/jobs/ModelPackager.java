@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.heads.TaskHead;
 import dev.finetune.json.Json;
 import dev.finetune.lora.LoraAdapter;
-import dev.finetune.model.GPT2;
-import dev.finetune.model.GPT2Checkpoint;
+import dev.finetune.model.CausalLM;
+import dev.finetune.model.CausalLMs;
 import dev.finetune.safetensors.DType;
 import dev.finetune.safetensors.SafetensorsWriter;
 import dev.finetune.template.ConversationExamples;
@@ -34,19 +34,20 @@ final class ModelPackager {
     }
 
     /** What a fine-tune leaves: the model (adapter still attached under LoRA), and what came with it. */
-    record Trained(GPT2 model, ByteLevelBpe tokenizer, LoraAdapter adapter, int alpha, int rowFrom, int rowTo,
+    record Trained(CausalLM model, ByteLevelBpe tokenizer, LoraAdapter adapter, int alpha, int rowFrom, int rowTo,
                    TaskHead head, Path baseDir) {
     }
 
     static void write(Trained t, Path modelDir) throws IOException {
-        GPT2 model = t.model();
+        CausalLM model = t.model();
         if (t.adapter() != null) {
-            t.adapter().save(modelDir.resolve(ModelFiles.ADAPTER_WEIGHTS), t.alpha());
-            AtomicWrite.writeBytes(modelDir.resolve(ModelFiles.ADAPTER_CONFIG),
-                    Json.prettyWriter().writeValueAsBytes(adapterConfig(t)));
+            t.adapter().savePeft(modelDir, t.baseDir().toString());
+            if (t.head() != null) {
+                withHead(modelDir.resolve(ModelFiles.ADAPTER_CONFIG));
+            }
             if (t.rowFrom() >= 0 && t.rowTo() > t.rowFrom()) {
-                int C = model.config().channels();
-                int off = model.tensor("wte.weight").offset() + t.rowFrom() * C;
+                int C = model.config().hiddenSize();
+                int off = model.tokenEmbedding().offset() + t.rowFrom() * C;
                 new SafetensorsWriter().addFloats("wte.template_rows", DType.F32, new long[] {t.rowTo() - t.rowFrom(), C},
                         model.parameters(), off).metadata(Map.of("first_token_id", Integer.toString(t.rowFrom())))
                         .write(modelDir.resolve(ModelFiles.ADAPTER_EMBEDDINGS));
@@ -56,10 +57,15 @@ final class ModelPackager {
         }
         Path tmp = modelDir.resolve(".model.tmp");
         FileOps.deleteTree(tmp);
-        GPT2Checkpoint.save(model, tmp);
+        CausalLMs.save(model, tmp);
         BpeFiles.save(t.tokenizer(), tmp);
-        List<String> files = new ArrayList<>(List.of(ModelFiles.CONFIG, ModelFiles.WEIGHTS,
-                BpeFiles.TOKENIZER_JSON, BpeFiles.ENCODER_JSON, BpeFiles.VOCAB_BPE));
+        List<String> files = new ArrayList<>();
+        for (String f : List.of(ModelFiles.CONFIG, ModelFiles.WEIGHTS, BpeFiles.TOKENIZER_JSON, BpeFiles.ENCODER_JSON,
+                BpeFiles.VOCAB_BPE)) {
+            if (Files.isRegularFile(tmp.resolve(f))) {
+                files.add(f);
+            }
+        }
         if (t.head() != null) {
             t.head().save(tmp);
             files.add(ModelFiles.HEAD);
@@ -77,22 +83,14 @@ final class ModelPackager {
         FileOps.deleteTree(tmp);
     }
 
-    /** PEFT's {@code adapter_config.json}: what PEFT needs to open the adapter on its base. */
-    static ObjectNode adapterConfig(Trained t) {
-        ObjectNode c = Json.object();
-        c.put("peft_type", "LORA");
-        c.put("task_type", t.head() == null ? "CAUSAL_LM" : "SEQ_CLS");
-        c.put("r", t.adapter().rank());
-        c.put("lora_alpha", t.alpha());
-        c.put("lora_dropout", 0.0);
-        c.put("bias", "none");
-        // GPT-2's fused c_attn is adapted on its q and v slices only, which PEFT cannot name: the target set is kept
-        // as this library's own name until adapters move to PEFT's module names
-        c.put("target_modules", t.adapter().targets().toString());
-        if (t.head() != null) {
-            c.putArray("modules_to_save").add("head");
-        }
-        c.put("base_model_name_or_path", t.baseDir().toString());
-        return c;
+    /**
+     * A rerank or classify model's {@code adapter_config.json}: PEFT's sequence-classification task type,
+     * with the head saved beside the adapter ({@code modules_to_save}).
+     */
+    static void withHead(Path adapterConfig) throws IOException {
+        ObjectNode c = (ObjectNode) Json.reader().readTree(Files.readString(adapterConfig));
+        c.put("task_type", "SEQ_CLS");
+        c.putArray("modules_to_save").add("head");
+        AtomicWrite.writeBytes(adapterConfig, Json.prettyWriter().writeValueAsBytes(c));
     }
 }

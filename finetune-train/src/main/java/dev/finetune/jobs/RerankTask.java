@@ -9,7 +9,7 @@ import dev.finetune.heads.TaskHead;
 import dev.finetune.heads.TaskInputs;
 import dev.finetune.metrics.ExampleValues;
 import dev.finetune.metrics.RankingMetrics;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.optim.AdamW;
 import dev.finetune.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -44,7 +44,7 @@ final class RerankTask implements Task {
     record Query(int[] query, List<int[]> relevant, List<int[]> negatives) {
     }
 
-    private final GPT2 model;
+    private final CausalLM model;
     private final TaskHead head;
     private final HeadPass pass;
     private final List<Query> train;
@@ -52,7 +52,7 @@ final class RerankTask implements Task {
     private final List<int[]> evalSeqs = new ArrayList<>();
     private final List<boolean[]> evalRelevance = new ArrayList<>();
 
-    RerankTask(GPT2 model, TaskHead head, List<Query> train, List<Query> eval, long seed) {
+    RerankTask(CausalLM model, TaskHead head, List<Query> train, List<Query> eval, long seed) {
         this.model = model;
         this.head = head;
         this.pass = new HeadPass(model, head.linear());
@@ -280,7 +280,7 @@ final class RerankTask implements Task {
             data += Footprint.array(1, r.length);
         }
         // the head pass's input tokens and its d hidden (B·T, C); per-example values (4 metrics)
-        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().channels());
+        long pass = Footprint.array(4, largest.maxBT()) + Footprint.array(4, largest.maxBT() * model.config().hiddenSize());
         long perExample = 5L * evalRelevance.size() * Footprint.array(8, 1);
         return data + pass + perExample;
     }

@@ -6,7 +6,7 @@ import dev.finetune.finetuning.BaseType;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.heads.TaskHead;
 import dev.finetune.heads.TaskInputs;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.template.ChatTemplate;
 import dev.finetune.template.ConversationExamples;
@@ -27,7 +27,7 @@ final class TaskFactory {
     }
 
     /** What a task starts from. */
-    record Inputs(GPT2 model, ByteLevelBpe tokenizer, Path baseDir, TrainingBackend.Job job, TrainingBackend.Context ctx,
+    record Inputs(CausalLM model, ByteLevelBpe tokenizer, Path baseDir, TrainingBackend.Job job, TrainingBackend.Context ctx,
                   Hyperparameters hp) {
     }
 
@@ -35,7 +35,7 @@ final class TaskFactory {
      * A task ready to train, with the model and tokenizer it trains (a chat task may have grown the
      * vocabulary) and its head (null for language-model tasks).
      */
-    record Prepared(GPT2 model, ByteLevelBpe tokenizer, Task task, TaskHead head) {
+    record Prepared(CausalLM model, ByteLevelBpe tokenizer, Task task, TaskHead head) {
     }
 
     @FunctionalInterface
@@ -58,7 +58,7 @@ final class TaskFactory {
     }
 
     private static Prepared chat(Inputs in) {
-        GPT2 model = in.model();
+        CausalLM model = in.model();
         ByteLevelBpe bpe = in.tokenizer();
         int limit = model.config().maxSeqLen() + 1;
         // a base whose folder has its own chat template (tokenizer_config.json / chat_template.jinja) trains on it
@@ -98,8 +98,8 @@ final class TaskFactory {
 
     private static Prepared rerank(Inputs in) {
         int eot = endOfText(in);
-        GPT2 model = in.model();
-        TaskHead head = TaskHead.rerank(model.config().channels(),
+        CausalLM model = in.model();
+        TaskHead head = TaskHead.rerank(model.config().hiddenSize(),
                 Math.min(TaskInputs.RERANK_MAX_TOKENS, model.config().maxSeqLen()), eot, in.hp().seedValue());
         int max = head.maxTokens();
         List<RerankTask.Query> train = RerankTask.read(in.job().trainPart(), in.tokenizer(), max);
@@ -111,11 +111,11 @@ final class TaskFactory {
 
     private static Prepared classify(Inputs in) {
         int eot = endOfText(in);
-        GPT2 model = in.model();
+        CausalLM model = in.model();
         Path trainPart = in.job().trainPart();
         List<String> labels = ClassifyTask.labels(trainPart, in.job().evalPart().orElse(null));
         boolean multi = ClassifyTask.multiLabel(trainPart);
-        TaskHead head = TaskHead.classify(model.config().channels(), labels, multi,
+        TaskHead head = TaskHead.classify(model.config().hiddenSize(), labels, multi,
                 Math.min(TaskInputs.CLASSIFY_MAX_TOKENS, model.config().maxSeqLen()), eot, in.hp().seedValue());
         List<ClassifyTask.Item> train = ClassifyTask.read(trainPart, in.tokenizer(), head);
         List<ClassifyTask.Item> eval = in.job().evalPart().map(p -> ClassifyTask.read(p, in.tokenizer(), head)).orElse(List.of());

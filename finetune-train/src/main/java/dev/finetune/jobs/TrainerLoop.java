@@ -2,7 +2,7 @@ package dev.finetune.jobs;
 
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.lora.LoraAdapter;
-import dev.finetune.model.GPT2;
+import dev.finetune.model.CausalLM;
 import dev.finetune.optim.AdamW;
 import dev.finetune.spi.TrainingBackend;
 import java.io.IOException;
@@ -81,7 +81,7 @@ final class TrainerLoop {
      * Marks what trains and returns it as optimizer slices: every weight (adapter null), or the
      * attached adapter, the embedding rows {@code [rowFrom, rowTo)} and the task's own tensors.
      */
-    static Trainable trainable(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task) {
+    static Trainable trainable(CausalLM model, LoraAdapter adapter, int rowFrom, int rowTo, Task task) {
         List<AdamW.Slice> slices = new java.util.ArrayList<>();
         float decay;
         if (adapter != null) {
@@ -89,15 +89,15 @@ final class TrainerLoop {
             model.setAdapter(adapter);
             slices.add(adapter.slice());
             if (rowFrom >= 0 && rowTo > rowFrom) {
-                model.setTrainable("wte.weight", true);
-                int C = model.config().channels();
-                int off = model.tensor("wte.weight").offset() + rowFrom * C;
+                model.setTrainable(model.tokenEmbedding().name(), true);
+                int C = model.config().hiddenSize();
+                int off = model.tokenEmbedding().offset() + rowFrom * C;
                 slices.add(new AdamW.Slice("wte.template_rows", model.parameters(), model.gradients(), off, (rowTo - rowFrom) * C,
                         false));
             }
             decay = 0f;
         } else {
-            slices.addAll(model.optimizerSlices(GPT2.decayMatricesOnly()));
+            slices.addAll(model.optimizerSlices(CausalLM.decayMatricesOnly()));
             decay = 0.01f;
         }
         slices.addAll(task.extraSlices());
@@ -150,7 +150,7 @@ final class TrainerLoop {
      * token embedding (the template's special tokens, which pretraining never saw; -1 for none) and the
      * task's own tensors. The adapter stays attached.
      */
-    static TrainingBackend.Outcome fit(GPT2 model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
+    static TrainingBackend.Outcome fit(CausalLM model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
                        TrainingBackend.Context ctx) throws IOException {
         Schedule sc = Schedule.of(task.size(), hp);
         int B = sc.batchSize();
