@@ -3,6 +3,7 @@ package dev.finetune.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.basemodels.BaseModels;
+import dev.finetune.basemodels.Pretrainer;
 import dev.finetune.hub.HubCache;
 import dev.finetune.hub.HubClient;
 import dev.finetune.hub.HubConfig;
@@ -139,6 +140,11 @@ public final class BaseModelsCommand implements Runnable {
         @Option(names = "--out", paramLabel = "DIR", description = "build into this folder instead of the workspace")
         Path out;
 
+        @Option(names = "--from-scratch", description = "pretrain from the seed (minutes) instead of installing the pretrained "
+                + "weights shipped with the library (seconds), then say whether the result, rounded to BF16, is the shipped "
+                + "file bit for bit")
+        boolean fromScratch;
+
         @Override
         public Integer call() throws Exception {
             BaseModels.Spec s = BaseModels.builtIn(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
@@ -147,10 +153,23 @@ public final class BaseModelsCommand implements Runnable {
             Path dir = out != null ? out : Workspace.baseModelsDir(workspace.root()).resolve(s.name());
             PrintWriter w = spec.commandLine().getOut();
             Progress progress = new Progress(w, "pretraining " + s.name());
-            BaseModels.ensure(s, dir, (step, steps, loss, tps) -> progress.update(step, steps,
-                    String.format("loss %.3f, %.0f tok/s", loss, tps)), () -> false);
+            Pretrainer.Listener bar = (step, steps, loss, tps) -> progress.update(step, steps,
+                    String.format("loss %.3f, %.0f tok/s", loss, tps));
+            if (fromScratch) {
+                BaseModels.build(s, dir, bar, () -> false);
+            } else {
+                BaseModels.ensure(s, dir, bar, () -> false);
+            }
             progress.done();
             w.println(s.name() + " is ready in " + dir);
+            if (fromScratch && BaseModels.isShipped(s)) {
+                boolean same = BaseModels.sameAsShipped(s, dir);
+                w.println(same ? "rounded to BF16 it is the shipped " + s.name() + " bit for bit"
+                        : "rounded to BF16 it differs from the shipped " + s.name() + " (another kernel or thread count "
+                        + "sums in another order)");
+                w.flush();
+                return same ? 0 : 1;
+            }
             w.flush();
             return 0;
         }

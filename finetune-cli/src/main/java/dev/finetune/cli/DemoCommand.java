@@ -74,7 +74,9 @@ public final class DemoCommand implements Callable<Integer> {
             // 1. the base model
             Path baseDir = Workspace.baseModelsDir(co.root()).resolve(BaseModels.BASE_LIGHT.name());
             if (!BaseModels.isBuilt(baseDir)) {
-                out.println("Building base-light (once; pretrained on The Adventures of Sherlock Holmes)...");
+                out.println(BaseModels.isShipped(BaseModels.BASE_LIGHT)
+                        ? "Installing base-light (its weights, pretrained on The Adventures of Sherlock Holmes, ship with the library)..."
+                        : "Building base-light (once; pretrained on The Adventures of Sherlock Holmes)...");
                 Progress p = new Progress(out, "pretraining base-light");
                 BaseModels.ensure(BaseModels.BASE_LIGHT, baseDir, (s, n, l, tps) -> p.update(s, n,
                         String.format("loss %.3f, %.0f tok/s", l, tps)), () -> false);
