@@ -24,9 +24,9 @@ public final class BenchGenerateCommand implements Callable<Integer> {
 
     @Option(names = "--family", defaultValue = "gpt2", description = "gpt2 or llama (default ${DEFAULT-VALUE})")
     String family;
-    @Option(names = "--kv-heads", defaultValue = "0", description = "llama: key/value heads (default: --heads)")
+    @Option(names = "--kv-heads", defaultValue = "0", description = "llama: key/value heads, 0 for --heads (default ${DEFAULT-VALUE})")
     int kvHeads;
-    @Option(names = "--intermediate", defaultValue = "0", description = "llama: MLP width (default 4 x hidden)")
+    @Option(names = "--intermediate", defaultValue = "0", description = "llama: MLP width, 0 for 4 x hidden (default ${DEFAULT-VALUE})")
     int intermediate;
     @Option(names = "--layers", defaultValue = "12", description = "n_layer (default ${DEFAULT-VALUE})")
     int layers;

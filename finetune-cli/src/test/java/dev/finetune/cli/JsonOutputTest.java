@@ -96,6 +96,15 @@ class JsonOutputTest {
         assertTrue(one("finetune", "events", "--workspace", w, chatId, "--json").get("events").size() > 2);
         assertTrue(one("finetune", "metrics", "--workspace", w, chatId, "--json").get("step_metrics").size() > 0);
         assertEquals("STATUS_READY", one("finetune", "wait", "--workspace", w, chatId, "--json").get("status").asText());
+        assertTrue(one("finetune", "estimate", "--workspace", w, "--name", "est", "--base-model", "chat:" + chatBase,
+                "--dataset-id", chatData, "--batch-size", "4", "--json").has("steps"));
+        assertTrue(one("finetune", "checkpoints", "--workspace", w, chatId, "--json").isContainerNode());
+        assertTrue(one("finetune", "report", "--workspace", w, chatId, "--out", dir.resolve("report.html").toString(), "--json")
+                .has("report"));
+        List<JsonNode> preview = json("finetune", "--workspace", w, "preview", "--base-model", chatBase.toString(),
+                "--dataset-id", chatData, "--examples", "2", "--json");
+        assertEquals(2, preview.size());
+        assertTrue(preview.get(0).has("mask"), preview.toString());
         assertTrue(one("chat", "--workspace", w, "--model", chatId + "-ft", "--max-tokens", "3", "--json", "hello there!")
                 .has("finish_reason"));
         assertEquals(1, one("generate", "--workspace", w, "--model", chatBase.toString(), "--max-tokens", "3", "--json", "hello")

@@ -1,38 +1,45 @@
 package dev.finetune.chat;
 
-import dev.finetune.Ranges;
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
+import dev.finetune.Ranges;
+import dev.finetune.json.WireValue;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A message's author in the v2 chat API. The training roles of a chat dataset map onto these:
  * {@code System} → {@link #SYSTEM}, {@code User} → {@link #USER}, {@code Chatbot} → {@link #ASSISTANT}.
+ * Forward-compatible: a role this version does not know (say {@code tool}) is kept as it came
+ * ({@link #isKnown()} false) and passed to a model's own chat template, which decides; the built-in
+ * template refuses it by name.
  */
-public enum ChatRole {
-    SYSTEM("system"), USER("user"), ASSISTANT("assistant");
+public final class ChatRole extends WireValue {
+    public static final ChatRole SYSTEM = new ChatRole("system");
+    public static final ChatRole USER = new ChatRole("user");
+    public static final ChatRole ASSISTANT = new ChatRole("assistant");
 
-    private final String wire;
-
-    ChatRole(String wire) {
-        this.wire = wire;
+    private ChatRole(String wire) {
+        super(wire);
     }
 
-    @JsonValue
-    @Override
-    public String toString() {
-        return wire;
-    }
-
-    /** Accepts the v2 names and the dataset names, in any case ({@code chatbot} is {@code assistant}). */
+    /**
+     * Accepts the v2 names and the dataset names, in any case ({@code chatbot} is {@code assistant});
+     * any other non-blank name is kept lower-cased.
+     */
     @JsonCreator
     public static ChatRole of(String name) {
-        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        Objects.requireNonNull(name, "role");
+        String n = name.trim().toLowerCase(Locale.ROOT);
         return switch (n) {
             case "system" -> SYSTEM;
             case "user" -> USER;
             case "assistant", "chatbot" -> ASSISTANT;
-            default -> throw Ranges.invalid("role", "unknown chat role \"" + name + "\" (expected system, user or assistant)");
+            case "" -> throw Ranges.invalid("role", "must not be blank");
+            default -> new ChatRole(n);
         };
+    }
+
+    public boolean isKnown() {
+        return this == SYSTEM || this == USER || this == ASSISTANT;
     }
 }

@@ -33,8 +33,16 @@ class ChatWireTest {
         assertEquals(ChatRole.ASSISTANT, ChatRole.of("Chatbot"));
         assertEquals(ChatRole.SYSTEM, ChatRole.of("SYSTEM"));
         assertEquals(ChatRole.USER, ChatRole.of(" user "));
-        BadRequestException e = assertThrows(BadRequestException.class, () -> ChatRole.of("narrator"));
-        assertTrue(e.getMessage().contains("narrator"));
+        // forward-compatible: an unknown role is kept, not rejected, and written back as it came
+        ChatRole tool = ChatRole.of("Tool");
+        assertEquals("tool", tool.toString());
+        assertTrue(!tool.isKnown() && ChatRole.ASSISTANT.isKnown());
+        assertEquals(tool, ChatRole.of("tool"));
+        assertThrows(BadRequestException.class, () -> ChatRole.of(" "));
+        FinishReason later = FinishReason.valueOf("TOOL_CALL");
+        assertTrue(!later.isKnown() && FinishReason.COMPLETE.isKnown());
+        assertEquals("TOOL_CALL", later.toString());
+        assertEquals(FinishReason.MAX_TOKENS, FinishReason.valueOf("MAX_TOKENS"));
     }
 
     @Test

@@ -98,11 +98,17 @@ public final class ChatTemplate {
     }
 
     private int roleId(ChatRole role) {
-        return switch (role) {
-            case SYSTEM -> ids.system();
-            case USER -> ids.user();
-            case ASSISTANT -> ids.chatbot();
-        };
+        if (role == ChatRole.SYSTEM) {
+            return ids.system();
+        }
+        if (role == ChatRole.USER) {
+            return ids.user();
+        }
+        if (role == ChatRole.ASSISTANT) {
+            return ids.chatbot();
+        }
+        throw new dev.finetune.BadRequestException("role: \"" + role + "\" is not a role the built-in chat template has "
+                + "(system, user, assistant)");
     }
 
     /**
