@@ -554,19 +554,17 @@ final class ApiHandler extends Handler.Abstract {
         if (t instanceof ApiError a) {
             return a;
         }
-        if (t instanceof UncheckedIOException || t instanceof IOException) {
-            return null;
-        }
         if (t instanceof JsonProcessingException j) {
+            // a record's own check (a range, a required field) fails inside Jackson: answer with its message
             for (Throwable c = j.getCause(); c != null; c = c.getCause()) {
                 if (c instanceof FinetuneException f) {
                     return toApiError(f);
                 }
             }
-            if (j instanceof com.fasterxml.jackson.core.JsonParseException || j instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException) {
-                return new ApiError(400, "invalid request body: " + j.getOriginalMessage());
-            }
             return new ApiError(400, "invalid request body: " + j.getOriginalMessage());
+        }
+        if (t instanceof UncheckedIOException || t instanceof IOException) {
+            return null;
         }
         if (t instanceof BadRequestException) {
             return new ApiError(400, t.getMessage());
