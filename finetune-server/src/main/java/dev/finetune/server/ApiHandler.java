@@ -62,6 +62,9 @@ final class ApiHandler extends Handler.Abstract {
     private static final Logger ACCESS = LoggerFactory.getLogger("dev.finetune.server.access");
     static final String NO_KEY = "no api key supplied";
     static final String BAD_KEY = "invalid api token";
+    static final String REQUEST_ID = "X-Request-Id";
+    private static final java.util.regex.Pattern REQUEST_ID_FORM = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private final java.util.concurrent.atomic.LongAdder handled = new java.util.concurrent.atomic.LongAdder();
 
     private final ClientV2 co;
     private final ApiKeys keys;
@@ -83,12 +86,23 @@ final class ApiHandler extends Handler.Abstract {
         return gate;
     }
 
+    /** Requests received since the start. */
+    long handled() {
+        return handled.sum();
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         long start = System.nanoTime();
+        handled.increment(); // counted on arrival: once a client has its answer, the count includes it
         String method = request.getMethod();
         String path = request.getHttpURI().getDecodedPath();
         Exchange x = new Exchange(request, response);
+        String requestId = request.getHeaders().get(REQUEST_ID);
+        if (requestId != null && REQUEST_ID_FORM.matcher(requestId).matches()) {
+            x.requestId = requestId;
+            response.getHeaders().put(REQUEST_ID, requestId); // lets a client match answers to requests
+        }
         try {
             route(x, method, path);
         } catch (Throwable t) {
@@ -536,6 +550,9 @@ final class ApiHandler extends Handler.Abstract {
         }
         try {
             x.response.reset();
+            if (x.requestId != null) {
+                x.response.getHeaders().put(REQUEST_ID, x.requestId);
+            }
             e.retryAfterSeconds.ifPresent(s -> x.response.getHeaders().put(HttpHeader.RETRY_AFTER, s.toString()));
             if (e.status == 413 || e.status == 401) {
                 // the rest of the body is not read; the connection is not reused for it
@@ -645,6 +662,7 @@ final class ApiHandler extends Handler.Abstract {
         final Response response;
         int status;
         Throwable failure;
+        String requestId;
 
         Exchange(Request request, Response response) {
             this.request = request;

@@ -103,6 +103,11 @@ public final class FinetuneServer implements AutoCloseable {
         return api.gate().admitted();
     }
 
+    /** Requests received since the start, each counted once whatever its status (for load tests and monitoring). */
+    public long requestsHandled() {
+        return api.handled();
+    }
+
     /** Stops gracefully (see the class comment); safe to call more than once. */
     @Override
     public synchronized void close() {
