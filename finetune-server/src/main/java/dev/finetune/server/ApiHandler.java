@@ -358,17 +358,16 @@ final class ApiHandler extends Handler.Abstract {
                 ? " (1.5 GB)" : "") + " per file");
     }
 
+    /** Jetty's multipart failures as answers: a size limit ("max file size exceeded", "max length exceeded") is a 413. */
     private RuntimeException multipartError(RuntimeException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof HttpException h && h.getCode() == 413) {
+            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+            if ((t instanceof HttpException h && h.getCode() == 413)
+                    || m.contains("max file size exceeded") || m.contains("max length exceeded")) {
                 return tooLarge();
             }
-            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
-            if (m.contains("max") && (m.contains("size") || m.contains("exceed"))) {
-                return m.contains("part") && !m.contains("size") ? new BadRequestException("too many multipart fields") : tooLarge();
-            }
-            if (t instanceof HttpException h && h.getCode() >= 400 && h.getCode() < 500) {
-                return new BadRequestException("malformed multipart upload: " + t.getMessage());
+            if (m.contains("headers max length exceeded")) {
+                return new BadRequestException("a multipart field's headers are too long");
             }
             if (t instanceof IOException io) {
                 return new UncheckedIOException(io);
