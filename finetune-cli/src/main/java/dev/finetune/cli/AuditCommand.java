@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -23,15 +24,16 @@ public final class AuditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
-    @Option(names = "--json", description = "print the records as JSON lines")
+    @Option(names = "--json", description = "print the records as JSON lines (one JSON object a line)")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-        Path file = (workspace == null ? Workspace.defaultRoot() : workspace).resolve(Workspace.AUDIT_FILE);
+        // reads the file only: no lock, no client, no job runner
+        Path file = workspace.root().resolve(Workspace.AUDIT_FILE);
         PrintWriter out = spec.commandLine().getOut();
         if (!Files.isRegularFile(file)) {
             out.println("no audit records (" + file + " does not exist)");

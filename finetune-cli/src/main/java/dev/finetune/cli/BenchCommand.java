@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code finetune bench ...}: quick speed measurements (JMH in finetune-bench for the careful ones). */
@@ -35,16 +36,16 @@ public final class BenchCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--layers", defaultValue = "4") int layers;
-        @Option(names = "--heads", defaultValue = "4") int heads;
-        @Option(names = "--channels", defaultValue = "256") int channels;
-        @Option(names = "--vocab", defaultValue = "50257") int vocab;
-        @Option(names = "--ctx", defaultValue = "256") int ctx;
-        @Option(names = "--batch", defaultValue = "8") int batch;
-        @Option(names = "--seq", defaultValue = "128") int seq;
-        @Option(names = "--steps", defaultValue = "10") int steps;
-        @Option(names = "--warmup", defaultValue = "2") int warmup;
-        @Option(names = "--threads", description = "kernel threads (sets finetune.threads; must come before first use)")
+        @Option(names = "--layers", defaultValue = "4", description = "n_layer (default ${DEFAULT-VALUE})") int layers;
+        @Option(names = "--heads", defaultValue = "4", description = "n_head (default ${DEFAULT-VALUE})") int heads;
+        @Option(names = "--channels", defaultValue = "256", description = "n_embd (default ${DEFAULT-VALUE})") int channels;
+        @Option(names = "--vocab", defaultValue = "50257", description = "vocab_size (default ${DEFAULT-VALUE})") int vocab;
+        @Option(names = "--ctx", defaultValue = "256", description = "n_positions (default ${DEFAULT-VALUE})") int ctx;
+        @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default ${DEFAULT-VALUE})") int batch;
+        @Option(names = "--seq", defaultValue = "128", description = "tokens per sequence, at most --ctx (default ${DEFAULT-VALUE})") int seq;
+        @Option(names = "--steps", defaultValue = "10", description = "timed steps (default ${DEFAULT-VALUE})") int steps;
+        @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default ${DEFAULT-VALUE})") int warmup;
+        @Option(names = "--threads", description = "kernel threads (sets finetune.threads; must come before first use; default: all cores)")
         Integer threads;
 
         @Override
@@ -53,7 +54,7 @@ public final class BenchCommand implements Runnable {
                 System.setProperty("finetune.threads", Integer.toString(threads));
             }
             if (seq > ctx) {
-                throw new IllegalArgumentException("--seq " + seq + " exceeds --ctx " + ctx);
+                throw new ParameterException(spec.commandLine(), "--seq " + seq + " exceeds --ctx " + ctx);
             }
             PrintWriter out = spec.commandLine().getOut();
             GPT2Config cfg = GPT2Config.of(vocab, ctx, channels, layers, heads);

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -36,17 +37,17 @@ public final class BenchGenerateCommand implements Callable<Integer> {
     int tokens;
     @Option(names = "--runs", defaultValue = "3", description = "timed runs after one warm-up (default ${DEFAULT-VALUE})")
     int runs;
-    @Option(names = "--seed", defaultValue = "1", description = "weight initialization seed")
+    @Option(names = "--seed", defaultValue = "1", description = "weight initialization seed (default ${DEFAULT-VALUE})")
     long seed;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (tokens < 1 || tokens >= ctx) {
-            throw new IllegalArgumentException("--tokens must be in 1.." + (ctx - 1) + " (below --ctx), got " + tokens);
+            throw new ParameterException(spec.commandLine(), "--tokens must be in 1.." + (ctx - 1) + " (below --ctx), got " + tokens);
         }
         if (runs < 1) {
-            throw new IllegalArgumentException("--runs must be at least 1, got " + runs);
+            throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
         GPT2Config cfg = GPT2Config.of(vocab, ctx, channels, layers, heads);
         out.printf("model: layers=%d heads=%d channels=%d vocab=%d ctx=%d (%,d weights)%n", layers, heads, channels,

@@ -6,11 +6,11 @@ import dev.finetune.chat.ChatRequest;
 import dev.finetune.chat.ChatStreamEvent;
 import dev.finetune.json.Json;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,7 +22,7 @@ public final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model or a model folder")
+    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model, a model folder or a hub model ORG/NAME[@REVISION]")
     String model;
 
     @Option(names = "--system", description = "a system message (a fine-tuned model gets none unless given)")
@@ -43,8 +43,8 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the response JSON instead of streaming text")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Override
     public Integer call() throws Exception {
@@ -66,7 +66,7 @@ public final class ChatCommand implements Callable<Integer> {
             b.seed(seed);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
+        try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(co.chat(b.build())));
             } else {

@@ -8,11 +8,11 @@ import dev.finetune.json.Json;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,8 +34,8 @@ public final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the response JSON")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Override
     public Integer call() throws Exception {
@@ -46,7 +46,7 @@ public final class ClassifyCommand implements Callable<Integer> {
         }
         ClassifyRequest req = ClassifyRequest.of(model, texts);
         PrintWriter out = spec.commandLine().getOut();
-        try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
+        try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             ClassifyResponse r = co.classify(req);
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(r));

@@ -8,12 +8,12 @@ import dev.finetune.datasets.DatasetValidationException;
 import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.datasets.DatasetsCreateResponse;
 import dev.finetune.datasets.DatasetsListRequest;
+import dev.finetune.datasets.DatasetsListResponse;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.json.Json;
 import dev.finetune.tokenizer.Tokenizer;
 import dev.finetune.tokenizer.Tokenizers;
 import dev.finetune.validation.DatasetValidation;
-import dev.finetune.workspace.Workspace;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,9 +37,8 @@ public final class DatasetsCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--workspace", paramLabel = "DIR", scope = picocli.CommandLine.ScopeType.INHERIT,
-            description = "Workspace folder (default: $FINETUNE_HOME or ~/.finetune).")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     private final Supplier<Tokenizer> tokenizer;
 
@@ -56,8 +56,8 @@ public final class DatasetsCommand implements Runnable {
     }
 
     ClientV2 client() {
-        return ClientV2.builder().workspace(workspace == null ? Workspace.defaultRoot() : workspace)
-                .validator(new DatasetValidation(tokenizer)).build();
+        // datasets never train: no job runner (validation runs on the client's own background thread)
+        return workspace.builder(false).validator(new DatasetValidation(tokenizer)).build();
     }
 
     /** A dataset name from a file name: its stem, cut to the 50-character limit. */
@@ -83,32 +83,37 @@ public final class DatasetsCommand implements Runnable {
         boolean skipMalformed;
         @Option(names = "--keep-original", description = "Keep the uploaded file in the workspace.")
         boolean keepOriginal;
-        @Option(names = "--csv-delimiter", paramLabel = "CHAR", defaultValue = ",", description = "CSV field separator.")
+        @Option(names = "--csv-delimiter", paramLabel = "CHAR", defaultValue = ",", description = "CSV field separator (default: ${DEFAULT-VALUE}).")
         char csvDelimiter;
         @Option(names = "--pii-policy", defaultValue = "REDACT",
-                description = "What to do with personal data found: REDACT (default), REJECT, WARN or OFF.")
+                description = "What to do with personal data found: REDACT, REJECT, WARN or OFF (default: ${DEFAULT-VALUE}).")
         dev.finetune.datasets.PiiPolicy piiPolicy;
         @Option(names = "--pii-pseudonyms", description = "With REDACT: consistent keyed pseudonyms instead of <TYPE> tags.")
         boolean piiPseudonyms;
-        @Option(names = "--retention-days", defaultValue = "30", description = "Purge the dataset's files this many days after upload (default ${DEFAULT-VALUE}).")
+        @Option(names = "--retention-days", defaultValue = "30", description = "Purge the dataset's files this many days after upload (default: ${DEFAULT-VALUE}).")
         int retentionDays;
         @Option(names = "--no-wait", description = "Return after the upload; validation continues in the background of this process only while it runs.")
         boolean noWait;
-        @Parameters(paramLabel = "FILE")
+        @Option(names = "--json", description = "Print the validated Dataset's JSON (with --no-wait: the create response's).")
+        boolean json;
+        @Parameters(paramLabel = "FILE", description = "The train data (JSONL, or CSV where the type allows it).")
         Path file;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.client()) {
                 DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(name == null ? nameOf(file) : name).type(type)
                         .skipMalformedInput(skipMalformed).keepOriginalFile(keepOriginal).csvDelimiter(csvDelimiter)
                         .piiPolicy(piiPolicy).piiPseudonyms(piiPseudonyms).retentionDays(retentionDays).build();
                 DatasetsCreateResponse r = co.datasets().create(file, Optional.ofNullable(eval), req);
-                out.println(r.id());
                 if (noWait) {
+                    out.println(json ? Json.prettyWriter().writeValueAsString(r) : r.id());
                     out.flush();
                     return 0;
+                }
+                if (!json) {
+                    out.println(r.id());
                 }
                 Dataset d;
                 try {
@@ -116,8 +121,12 @@ public final class DatasetsCommand implements Runnable {
                 } catch (DatasetValidationException e) {
                     d = e.dataset();
                 }
-                out.println(d.validationStatus() + d.validationError().map(e -> ": " + e).orElse(""));
-                d.validationWarnings().forEach(w -> out.println("  - " + w));
+                if (json) {
+                    out.println(Json.prettyWriter().writeValueAsString(d));
+                } else {
+                    out.println(d.validationStatus() + d.validationError().map(e -> ": " + e).orElse(""));
+                    d.validationWarnings().forEach(w -> out.println("  - " + w));
+                }
                 out.flush();
                 return d.validationStatus().equals(ValidationStatus.VALIDATED) ? 0 : 1;
             }
@@ -130,23 +139,31 @@ public final class DatasetsCommand implements Runnable {
         DatasetsCommand parent;
         @Spec
         CommandSpec spec;
-        @Option(names = "--limit", defaultValue = "50", description = "At most this many (1..1000).")
+        @Option(names = "--limit", defaultValue = "50", description = "At most this many, 1 to 1000 (default: ${DEFAULT-VALUE}).")
         int limit;
-        @Option(names = "--offset", defaultValue = "0", description = "Skip this many.")
+        @Option(names = "--offset", defaultValue = "0", description = "Skip this many (default: ${DEFAULT-VALUE}).")
         int offset;
-        @Option(names = "--type", converter = DatasetTypeConverter.class, description = "Only this type.")
+        @Option(names = "--type", converter = DatasetTypeConverter.class, description = "Only this type (wire name).")
         DatasetType type;
+        @Option(names = "--json", description = "Print the list response's JSON.")
+        boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.client()) {
                 DatasetsListRequest.Builder b = DatasetsListRequest.builder().limit(limit).offset(offset);
                 if (type != null) {
                     b.datasetType(type);
                 }
+                DatasetsListResponse r = co.datasets().list(b.build());
+                if (json) {
+                    out.println(Json.prettyWriter().writeValueAsString(r));
+                    out.flush();
+                    return 0;
+                }
                 out.printf(Locale.ROOT, "%-30s %-12s %-44s %s%n", "ID", "STATUS", "TYPE", "CREATED");
-                for (Dataset d : co.datasets().list(b.build()).datasets()) {
+                for (Dataset d : r.datasets()) {
                     out.printf(Locale.ROOT, "%-30s %-12s %-44s %s%n", d.id(), d.validationStatus(), d.datasetType(), d.createdAt());
                 }
                 out.flush();
@@ -161,8 +178,10 @@ public final class DatasetsCommand implements Runnable {
         DatasetsCommand parent;
         @Spec
         CommandSpec spec;
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The dataset's id.")
         String id;
+        @Option(names = "--json", description = "Print JSON (what this command always prints; accepted like everywhere else).")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
@@ -181,14 +200,23 @@ public final class DatasetsCommand implements Runnable {
         DatasetsCommand parent;
         @Spec
         CommandSpec spec;
-        @Parameters(paramLabel = "ID")
+        @Parameters(paramLabel = "ID", description = "The dataset's id.")
         String id;
+        @Option(names = "--json", description = "Print {\"id\": ..., \"deleted\": true}.")
+        boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             try (ClientV2 co = parent.client()) {
                 co.datasets().delete(id);
-                spec.commandLine().getOut().println("deleted " + id);
+                if (json) {
+                    com.fasterxml.jackson.databind.node.ObjectNode o = Json.object();
+                    o.put("id", id);
+                    o.put("deleted", true);
+                    spec.commandLine().getOut().println(Json.prettyWriter().writeValueAsString(o));
+                } else {
+                    spec.commandLine().getOut().println("deleted " + id);
+                }
                 spec.commandLine().getOut().flush();
                 return 0;
             }

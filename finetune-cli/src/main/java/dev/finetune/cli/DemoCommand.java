@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,7 +44,8 @@ import picocli.CommandLine.Spec;
  * little from each. A second run reuses the dataset and the model.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Fine-tune base-light on Shakespeare and compare average log-likelihoods on Hamlet.")
+        description = {"Fine-tune base-light on Shakespeare and compare average log-likelihoods on Hamlet.",
+                "Trains in this process (which also resumes the workspace's queued or interrupted fine-tunes)."})
 public final class DemoCommand implements Callable<Integer> {
     static final String HAMLET = "To be, or not to be: that is the question: Whether ’tis nobler in the mind to suffer "
             + "The slings and arrows of outrageous fortune, Or to take arms against a sea of troubles, And by opposing "
@@ -54,21 +56,21 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Option(names = "--epochs", defaultValue = "1", description = "training epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--examples", defaultValue = "3000", description = "prompt-completion examples cut from the corpus")
+    @Option(names = "--examples", defaultValue = "3000", description = "prompt-completion examples cut from the corpus (default ${DEFAULT-VALUE})")
     int examples;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Path ws = workspace == null ? Workspace.defaultRoot() : workspace;
         long t0 = System.nanoTime();
-        try (ClientV2 co = ClientV2.builder().workspace(ws).build()) {
+        try (TrainingClient tc = TrainingClient.open(workspace, spec.commandLine().getErr())) {
+            ClientV2 co = tc.co;
             // 1. the base model
             Path baseDir = Workspace.baseModelsDir(co.root()).resolve(BaseModels.BASE_LIGHT.name());
             if (!BaseModels.isBuilt(baseDir)) {

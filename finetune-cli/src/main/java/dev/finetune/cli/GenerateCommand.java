@@ -7,9 +7,9 @@ import dev.finetune.generate.Generation;
 import dev.finetune.generate.ReturnLikelihoods;
 import dev.finetune.json.Json;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,7 +22,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model (base-light) or a model folder")
+    @Option(names = "--model", required = true, description = "<id>-ft, a built-in base model (base-light), a model folder or a hub model ORG/NAME[@REVISION]")
     String model;
 
     @Parameters(paramLabel = "PROMPT", description = "the prompt text")
@@ -43,14 +43,14 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed")
     Long seed;
 
-    @Option(names = "--likelihoods", defaultValue = "NONE", description = "NONE, GENERATION or ALL")
+    @Option(names = "--likelihoods", defaultValue = "NONE", description = "token log-likelihoods to return: NONE, GENERATION or ALL (default: ${DEFAULT-VALUE})")
     ReturnLikelihoods likelihoods;
 
     @Option(names = "--json", description = "print the response JSON")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Override
     public Integer call() throws Exception {
@@ -72,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         GenerateRequest req = b.build();
         PrintWriter out = spec.commandLine().getOut();
-        try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
+        try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             GenerateResponse r = co.generate(req);
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(r));

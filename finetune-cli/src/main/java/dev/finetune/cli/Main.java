@@ -44,12 +44,22 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status (used by tests). */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The command line with its exit statuses: 0 success, 1 a failure (an exception from a command, shown
+     * as one {@code error:} line), 2 a usage error (picocli's {@link CommandLine.ParameterException}, also
+     * when a command throws one for a bad flag value).
+     */
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            cmd.getErr().flush();
             return 1;
         });
-        return cli.execute(args);
+        return cli;
     }
 
     @Override

@@ -43,7 +43,7 @@ public final class PiiCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Parameters(paramLabel = "FILE")
+        @Parameters(paramLabel = "FILE", description = "the file to scan (JSONL, CSV or text, UTF-8)")
         Path file;
 
         @Option(names = "--json", description = "print a JSON report")
@@ -58,7 +58,7 @@ public final class PiiCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (!Files.isRegularFile(file)) {
-                throw new IllegalArgumentException(file + ": no such file");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), file + ": no such file");
             }
             PiiScanner.Builder b = PiiScanner.builder();
             if (!regions.isEmpty()) {

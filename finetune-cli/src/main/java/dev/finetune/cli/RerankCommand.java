@@ -16,8 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code finetune rerank}: documents ordered by a rerank model's relevance to a query. */
@@ -47,11 +49,14 @@ public final class RerankCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the response JSON")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Override
     public Integer call() throws Exception {
+        if (!documents.equals("-") && !Files.isRegularFile(Path.of(documents))) {
+            throw new ParameterException(spec.commandLine(), "--documents: " + documents + " is not a readable file");
+        }
         List<String> docs = readDocuments(documents);
         RerankRequest.Builder b = RerankRequest.builder().model(model).query(query).documents(docs);
         if (topN != null) {
@@ -62,7 +67,7 @@ public final class RerankCommand implements Callable<Integer> {
         }
         RerankRequest req = b.build();
         PrintWriter out = spec.commandLine().getOut();
-        try (ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build()) {
+        try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             RerankResponse r = co.rerank(req);
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(r));

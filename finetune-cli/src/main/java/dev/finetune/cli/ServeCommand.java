@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -35,8 +36,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "port to listen on (default ${DEFAULT-VALUE}; 0 picks a free one)")
     int port;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "workspace (default $FINETUNE_HOME or ~/.finetune)")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
             description = "accept the keys in FILE (one a line, # comments) instead of the workspace's own key")
@@ -61,7 +62,8 @@ public final class ServeCommand implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.log.dev.finetune.server", "info");
         }
         PrintWriter out = spec.commandLine().getOut();
-        ClientV2 co = ClientV2.builder().workspace(BaseModelsCommand.workspaceRoot(workspace)).build();
+        // the server trains: queued and interrupted fine-tunes of the workspace run in this process
+        ClientV2 co = workspace.open(true);
         FinetuneServer server;
         try {
             ApiKeys keys = apiKeyFile != null ? ApiKeys.fromFile(apiKeyFile) : ApiKeys.openOrCreate(co.root());

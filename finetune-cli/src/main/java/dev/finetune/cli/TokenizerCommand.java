@@ -46,10 +46,13 @@ public final class TokenizerCommand implements Runnable {
         @Option(names = "--special", paramLabel = "TOKEN", description = "extra special tokens (<|endoftext|> is always added)")
         List<String> special = new ArrayList<>();
 
+        @Option(names = "--json", description = "print what was written as JSON: merges, vocab_size, files, out")
+        boolean json;
+
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             if (!Files.isRegularFile(corpus)) {
-                throw new IllegalArgumentException("--corpus " + corpus + ": no such file");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--corpus " + corpus + ": no such file");
             }
             List<String> specials = new ArrayList<>();
             specials.add("<|endoftext|>");
@@ -58,6 +61,16 @@ public final class TokenizerCommand implements Runnable {
             ByteLevelBpe bpe = BpeTrainer.train(corpus, vocabSize, specials);
             BpeFiles.save(bpe, out);
             PrintWriter w = spec.commandLine().getOut();
+            if (json) {
+                com.fasterxml.jackson.databind.node.ObjectNode o = dev.finetune.json.Json.object();
+                o.put("merges", bpe.mergeCount());
+                o.put("vocab_size", bpe.vocabSize());
+                o.put("out", out.toString());
+                o.putArray("files").add(BpeFiles.ENCODER_JSON).add(BpeFiles.VOCAB_BPE).add(BpeFiles.TOKENIZER_JSON);
+                w.println(dev.finetune.json.Json.prettyWriter().writeValueAsString(o));
+                w.flush();
+                return 0;
+            }
             w.printf("trained %d merges (vocabulary %d) from %s in %.1f s; wrote %s, %s, %s in %s%n", bpe.mergeCount(),
                     bpe.vocabSize(), corpus, (System.nanoTime() - t0) / 1e9, BpeFiles.ENCODER_JSON, BpeFiles.VOCAB_BPE,
                     BpeFiles.TOKENIZER_JSON, out);

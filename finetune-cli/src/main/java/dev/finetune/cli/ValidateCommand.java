@@ -1,5 +1,6 @@
 package dev.finetune.cli;
 
+import dev.finetune.BadRequestException;
 import dev.finetune.ClientV2;
 import dev.finetune.WaitOptions;
 import dev.finetune.datasets.Dataset;
@@ -9,35 +10,34 @@ import dev.finetune.datasets.DatasetsCreateRequest;
 import dev.finetune.datasets.DatasetsCreateResponse;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.json.Json;
-import dev.finetune.spi.ValidationJob;
 import dev.finetune.tokenizer.Tokenizer;
 import dev.finetune.tokenizer.Tokenizers;
+import dev.finetune.validation.CheckOptions;
+import dev.finetune.validation.DatasetCheck;
 import dev.finetune.validation.DatasetValidation;
 import dev.finetune.validation.PartSummary;
 import dev.finetune.validation.ValidationReport;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finetune validate --type TYPE [--eval FILE] [--json] [--workspace DIR] FILE}: checks a dataset
+ * {@code finetune validate --type TYPE [--eval FILE] [--json] [--keep] [--workspace DIR] FILE}: checks a dataset
  * against the documented rules. Exit 0 when validated, 1 when it failed, 2 on a usage error. Keeps
- * nothing unless {@code --workspace} is given (then the dataset is created there).
+ * nothing unless {@code --keep} or {@code --workspace} is given (then the dataset is created in the workspace).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = "Validate a fine-tuning dataset as the service would; exit 0 validated, 1 failed, 2 usage error.")
@@ -56,11 +56,15 @@ public final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the Dataset JSON instead of the review.")
     boolean json;
 
-    @Option(names = "--workspace", paramLabel = "DIR", description = "Keep the dataset in this workspace.")
-    Path workspace;
+    @Mixin
+    WorkspaceOption workspace;
+
+    @Option(names = "--keep", description = "Create the dataset in the workspace (implied by --workspace); "
+            + "otherwise nothing is kept.")
+    boolean keep;
 
     @Option(names = "--pii-policy", defaultValue = "REDACT",
-            description = "Personal data found: REDACT (default; samples show tags), REJECT (fail), WARN (report) or OFF.")
+            description = "Personal data found: REDACT (samples show tags), REJECT (fail), WARN (report) or OFF (default: ${DEFAULT-VALUE}).")
     dev.finetune.datasets.PiiPolicy piiPolicy;
 
     @Option(names = "--skip-malformed", description = "Drop malformed rows (listed in the warnings) instead of failing.")
@@ -89,26 +93,27 @@ public final class ValidateCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no such file: " + p);
             }
         }
-        DatasetValidation validation = new DatasetValidation(tokenizer);
+        CheckOptions options;
+        try {
+            options = CheckOptions.builder().skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy)
+                    .tokenizer(tokenizer).build();
+        } catch (BadRequestException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         Dataset dataset;
         List<PartSummary> parts;
-        if (workspace == null) {
-            Path out = Files.createTempDirectory("finetune-validate");
-            try {
-                ValidationReport r = validation.run(new ValidationJob(type, file, Optional.ofNullable(eval), skipMalformed,
-                        csvDelimiter, out, new dev.finetune.pii.PiiRecordFilterFactory().create(
-                                new dev.finetune.spi.RecordFilterFactory.Context("local", type, piiPolicy, false, out))));
-                Instant now = Instant.now();
-                dataset = Dataset.processing("local", file.getFileName().toString(), type, now).withResult(r.outcome().status(),
-                        r.outcome().validationError(), r.outcome().validationWarnings(), r.outcome().parts(), r.outcome().metrics(),
-                        r.outcome().pii(), now);
-                parts = r.parts();
-            } finally {
-                deleteTree(out);
-            }
+        if (!keep && !workspace.given()) {
+            // one call, nothing written: the check validates and measures the parts an upload would store
+            ValidationReport r = DatasetCheck.check(file, Optional.ofNullable(eval), type, options);
+            Instant now = Instant.now();
+            dataset = Dataset.processing("local", file.getFileName().toString(), type, now).withResult(r.status(),
+                    r.outcome().validationError(), r.warnings(), r.datasetParts(), r.outcome().metrics(), r.outcome().pii(), now);
+            parts = r.parts();
         } else {
+            // --workspace: the dataset is created (and kept) there, as `datasets create` would
+            DatasetValidation validation = new DatasetValidation(tokenizer);
             AtomicReference<ValidationReport> report = new AtomicReference<>();
-            try (ClientV2 co = ClientV2.builder().workspace(workspace).validator(job -> {
+            try (ClientV2 co = workspace.builder(false).validator(job -> {
                 ValidationReport r = validation.run(job);
                 report.set(r);
                 return r.outcome();
@@ -132,13 +137,5 @@ public final class ValidateCommand implements Callable<Integer> {
             Review.print(out, file.toString(), dataset, parts);
         }
         return dataset.validationStatus().equals(ValidationStatus.VALIDATED) ? 0 : 1;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 }

@@ -72,6 +72,27 @@ class DatasetsCliTest {
         assertEquals(2, Main.run("validate", "--type", "embed-input", "x.jsonl"));
         assertEquals(2, Main.run("validate", "x.jsonl"));
         assertEquals(2, run(new ValidateCommand(SpaceTokenizer::new), "--type", "chat-finetune-input", dir.resolve("missing").toString()));
+        assertEquals(2, run(new ValidateCommand(SpaceTokenizer::new), "--type", "chat-finetune-input", "--csv-delimiter", "\"",
+                chats(3).toString()));
+        assertTrue(err.toString().contains("csv_delimiter"), err.toString());
+    }
+
+    @Test
+    void validateWithoutAWorkspaceWritesNothingBesideTheFile() throws Exception {
+        Path f = chats(10);
+        List<Path> before;
+        try (var s = Files.walk(dir)) {
+            before = s.sorted().toList();
+        }
+        assertEquals(0, run(new ValidateCommand(SpaceTokenizer::new), "--json", "--type", "chat-finetune-input", f.toString()),
+                err.toString());
+        JsonNode j = Json.reader().readTree(out.toString());
+        assertEquals("validated", j.get("validation_status").asText());
+        assertEquals(8, j.at("/metrics/finetune_dataset_metrics/train_examples").asInt());
+        assertEquals("REDACT", j.at("/pii/policy").asText());
+        try (var s = Files.walk(dir)) {
+            assertEquals(before, s.sorted().toList());
+        }
     }
 
     @Test

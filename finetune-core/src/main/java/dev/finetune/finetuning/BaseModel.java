@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * What a fine-tune starts from: its {@code base_type} and optionally a {@code name} — a built-in base
- * model ({@code base-light}) or the path of a HuggingFace GPT-2 folder. Without a name the built-in
+ * model ({@code base-light}), the path of a HuggingFace model folder, or a HuggingFace Hub model
+ * {@code ORG/NAME[@REVISION]} (downloaded once into the cache huggingface_hub uses). Without a name the built-in
  * default for the type is used.
  */
 public record BaseModel(BaseType baseType, Optional<String> name) {

@@ -38,16 +38,20 @@ public final class JobEvents {
         listeners.add(listener);
     }
 
-    /** Writes the new status (keeping what it does not change) and records the event. */
+    /**
+     * Records the event, then writes the new status (keeping what it does not change): whoever sees the
+     * new status in the record finds its event already in the history.
+     */
     public void transition(String id, Status to, Optional<String> failure, Optional<Map<String, Double>> metrics, String message) {
         synchronized (store.lock(id)) {
             FinetunedModel m = store.read(id);
             Instant now = clock.instant();
+            store.appendEvent(id, new Event(Optional.empty(), to, now, Optional.of(message)));
             Optional<Instant> completed = to.isTerminal() ? Optional.of(now) : m.completedAt();
             store.write(m.withState(id, to, m.createdAt().orElse(now), now, completed, failure.or(m::failureReason),
                     metrics.or(m::metrics)));
         }
-        event(id, to, message);
+        notify(new JobUpdate(id, to, Optional.of(message), Optional.empty(), Optional.empty(), Optional.empty()));
     }
 
     /** Appends an event under {@code status} and tells the listeners. */

@@ -16,12 +16,10 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +33,10 @@ import org.slf4j.LoggerFactory;
 public final class BaseModels {
     private static final Logger LOG = LoggerFactory.getLogger(BaseModels.class);
     private static final String CORPORA = "/dev/finetune/corpora/";
+    /** Pretrained weights shipped with the library: {@code <name>/} with config, BF16 weights and tokenizer. */
+    private static final String SHIPPED = "/dev/finetune/basemodels/";
+    private static final List<String> SHIPPED_FILES = List.of(GPT2Checkpoint.CONFIG_FILE, GPT2Checkpoint.WEIGHTS_FILE,
+            BpeFiles.TOKENIZER_JSON);
 
     /**
      * A built-in base model: its corpus, tokenizer size, shape and pretraining plan.
@@ -82,13 +84,104 @@ public final class BaseModels {
     }
 
     /**
-     * Builds {@code spec} into {@code dir} unless it is already there; returns {@code dir}.
-     * Progress goes to {@code listener} (and the log every 100 steps).
+     * Makes {@code spec} ready in {@code dir} unless it is already there, and returns {@code dir}: from the
+     * pretrained weights the library ships (seconds), or, for a spec without them, by pretraining
+     * ({@link #build}). Progress goes to {@code listener} (and the log every 100 steps).
      */
     public static Path ensure(Spec spec, Path dir, Pretrainer.Listener listener, BooleanSupplier cancelled) {
         if (isBuilt(dir)) {
             return dir;
         }
+        if (isShipped(spec)) {
+            return installShipped(spec, dir);
+        }
+        return build(spec, dir, listener, cancelled);
+    }
+
+    /** Whether the library ships {@code spec}'s pretrained weights (as BF16). */
+    public static boolean isShipped(Spec spec) {
+        return SHIPPED_FILES.stream().allMatch(f -> BaseModels.class.getResource(SHIPPED + spec.name() + "/" + f) != null);
+    }
+
+    /** Copies the shipped folder of {@code spec} into {@code dir} (atomically: it appears whole or not at all). */
+    static Path installShipped(Spec spec, Path dir) {
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".installing");
+        try {
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            for (String f : SHIPPED_FILES) {
+                try (InputStream in = BaseModels.class.getResourceAsStream(SHIPPED + spec.name() + "/" + f)) {
+                    Files.copy(in, tmp.resolve(f));
+                }
+            }
+            // the GPT-2 file forms of the same vocabulary, for tools that read encoder.json + vocab.bpe
+            BpeFiles.save(BpeFiles.load(tmp), tmp);
+            publish(tmp, dir);
+            LOG.info("installed base model {} from the pretrained weights shipped with the library", spec.name());
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install base model " + spec.name() + " in " + dir, e);
+        }
+    }
+
+    /**
+     * Whether the model folder {@code built} holds exactly the shipped weights of {@code spec} once rounded
+     * to BF16 as shipped, with the same tokenizer: how {@code base-models build --from-scratch} shows that
+     * the shipped file is what this code produces.
+     */
+    public static boolean sameAsShipped(Spec spec, Path built) {
+        if (!isShipped(spec)) {
+            throw new FinetuneException("no shipped weights for " + spec.name());
+        }
+        Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("shipped-" + spec.name());
+            return sameWeights(installShipped(spec, tmp.resolve(spec.name())), built);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    deleteTree(tmp);
+                } catch (IOException e) {
+                    LOG.warn("cannot delete {}: {}", tmp, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether {@code built}, rounded to BF16, has exactly the weights of the BF16 folder {@code shipped},
+     * and the same tokenizer.
+     */
+    static boolean sameWeights(Path shipped, Path built) throws IOException {
+        Path roundedDir = Files.createTempDirectory("rounded");
+        try {
+            GPT2Checkpoint.save(GPT2Checkpoint.load(built), roundedDir, dev.finetune.safetensors.DType.BF16);
+            float[] a = GPT2Checkpoint.load(roundedDir).parameters();
+            float[] b = GPT2Checkpoint.load(shipped).parameters();
+            return java.util.Arrays.equals(a, b) && Files.readString(built.resolve(BpeFiles.TOKENIZER_JSON))
+                    .equals(Files.readString(shipped.resolve(BpeFiles.TOKENIZER_JSON)));
+        } finally {
+            deleteTree(roundedDir);
+        }
+    }
+
+    private static void publish(Path tmp, Path dir) throws IOException {
+        Files.createDirectories(dir.getParent());
+        deleteTree(dir);
+        try {
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, dir);
+        }
+    }
+
+    /**
+     * Pretrains {@code spec} from its seed into {@code dir} (replacing what is there): deterministic, so the
+     * same code on the same kind of machine gives the same weights. Progress goes to {@code listener}.
+     */
+    public static Path build(Spec spec, Path dir, Pretrainer.Listener listener, BooleanSupplier cancelled) {
         long t0 = System.nanoTime();
         Path tmp = dir.resolveSibling(dir.getFileName() + ".building");
         try {
@@ -114,13 +207,7 @@ public final class BaseModels {
             }, cancelled);
             GPT2Checkpoint.save(model, tmp);
             BpeFiles.save(bpe, tmp);
-            Files.createDirectories(dir.getParent());
-            deleteTree(dir);
-            try {
-                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir);
-            }
+            publish(tmp, dir);
             LOG.info("built base model {} in {} s", spec.name(), String.format("%.0f", (System.nanoTime() - t0) / 1e9));
             return dir;
         } catch (IOException e) {
@@ -142,13 +229,6 @@ public final class BaseModels {
     }
 
     static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
+        dev.finetune.workspace.FileOps.deleteTree(p);
     }
 }

@@ -1,6 +1,7 @@
 package dev.finetune.inference;
 
 import dev.finetune.basemodels.BaseModels;
+import dev.finetune.hub.HubModels;
 import dev.finetune.model.GPT2;
 import dev.finetune.model.GPT2Checkpoint;
 import dev.finetune.tokenizer.BpeFiles;
@@ -43,13 +44,20 @@ public final class ModelFolders {
         return Files.isRegularFile(dir.resolve(GPT2Checkpoint.CONFIG_FILE)) && Files.isRegularFile(dir.resolve(GPT2Checkpoint.WEIGHTS_FILE));
     }
 
-    /** Optional helper: the folder as a path when {@code name} names an existing model folder. */
+    /**
+     * The model folder {@code name} means: an existing model folder's path, or a HuggingFace Hub model
+     * {@code ORG/NAME[@REVISION]}, found in the hub cache or downloaded into it ({@link HubModels#resolve});
+     * empty otherwise.
+     */
     public static Optional<Path> asFolder(String name) {
         try {
             Path p = Path.of(name);
-            return isModelFolder(p) ? Optional.of(p) : Optional.empty();
+            if (isModelFolder(p)) {
+                return Optional.of(p);
+            }
         } catch (java.nio.file.InvalidPathException e) {
-            return Optional.empty();
+            // not a path; perhaps a hub name
         }
+        return HubModels.isHubName(name) ? Optional.of(HubModels.resolve(name)) : Optional.empty();
     }
 }

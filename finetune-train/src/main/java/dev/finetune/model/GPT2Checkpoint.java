@@ -199,9 +199,17 @@ public final class GPT2Checkpoint {
 
     /** Writes {@code dir/model.safetensors} and {@code dir/config.json}, each atomically, creating {@code dir}. */
     public static void save(GPT2 model, Path dir) {
+        save(model, dir, DType.F32);
+    }
+
+    /** As {@link #save(GPT2, Path)}, with the weights rounded to {@code dtype} (F32, F16 or BF16; nearest, ties to even). */
+    public static void save(GPT2 model, Path dir, DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
+            throw new IllegalArgumentException("weights are saved as F32, F16 or BF16, not " + dtype);
+        }
         SafetensorsWriter w = new SafetensorsWriter();
         for (TensorView v : model.tensors()) {
-            w.addFloats(PREFIX + v.name(), DType.F32, v.longShape(), model.parameters(), v.offset());
+            w.addFloats(PREFIX + v.name(), dtype, v.longShape(), model.parameters(), v.offset());
         }
         w.write(dir.resolve(WEIGHTS_FILE));
         Path configFile = dir.resolve(CONFIG_FILE);

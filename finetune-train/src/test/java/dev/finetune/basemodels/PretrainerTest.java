@@ -2,6 +2,7 @@ package dev.finetune.basemodels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.finetune.model.GPT2;
@@ -57,5 +58,45 @@ class PretrainerTest {
         long modified = out.resolve("model.safetensors").toFile().lastModified();
         BaseModels.ensure(tiny, out, (s, n, l, t) -> { throw new AssertionError("rebuilt"); }, () -> false);
         assertEquals(modified, out.resolve("model.safetensors").toFile().lastModified());
+    }
+
+    @Test
+    void aRebuildRoundedToBf16IsBitForBitTheFirstBuild(@TempDir Path dir) throws Exception {
+        // the shipped base-light is checked the same way by `base-models build base-light --from-scratch`
+        BaseModels.Spec tiny = new BaseModels.Spec("tiny", "sherlock-holmes.txt", 300, GPT2Config.of(300, 32, 16, 1, 2),
+                new Pretrainer.Plan(2, 16, 12, 3e-3f, 0f, 5), "test");
+        Path first = BaseModels.build(tiny, dir.resolve("first"), (s, n, l, t) -> { }, () -> false);
+        Path shipped = dir.resolve("shipped");
+        GPT2Checkpoint.save(GPT2Checkpoint.load(first), shipped, dev.finetune.safetensors.DType.BF16);
+        java.nio.file.Files.copy(first.resolve("tokenizer.json"), shipped.resolve("tokenizer.json"));
+        Path again = BaseModels.build(tiny, dir.resolve("again"), (s, n, l, t) -> { }, () -> false);
+        assertTrue(BaseModels.sameWeights(shipped, again));
+        // one weight one BF16 step away is a different model
+        GPT2 changed = GPT2Checkpoint.load(again);
+        changed.parameters()[7] = Math.nextUp(changed.parameters()[7]) * 1.01f + 1e-3f;
+        Path other = dir.resolve("other");
+        GPT2Checkpoint.save(changed, other);
+        java.nio.file.Files.copy(first.resolve("tokenizer.json"), other.resolve("tokenizer.json"));
+        assertFalse(BaseModels.sameWeights(shipped, other));
+    }
+
+    @Test
+    void theShippedBaseLightIsPretrainedAndInstallsInSeconds(@TempDir Path dir) {
+        BaseModels.Spec spec = BaseModels.BASE_LIGHT;
+        assertTrue(BaseModels.isShipped(spec), "base-light's weights are shipped with the library");
+        Path out = BaseModels.ensure(spec, dir.resolve("base-light"), (s, n, l, t) -> {
+            throw new AssertionError("pretrained instead of installing the shipped weights");
+        }, () -> false);
+        GPT2 m = GPT2Checkpoint.load(out);
+        assertEquals(spec.shape(), m.config());
+        ByteLevelBpe bpe = BpeFiles.load(out);
+        assertTrue(BaseModels.templateIds(bpe).isPresent());
+        // a pretrained model predicts the book far better than chance (ln 4096 = 8.3 nats)
+        int[] ids = bpe.encode(BaseModels.corpus(spec.corpus()).substring(20_000, 22_000));
+        int T = Math.min(128, ids.length - 1);
+        int[] in = java.util.Arrays.copyOfRange(ids, 0, T);
+        int[] target = java.util.Arrays.copyOfRange(ids, 1, T + 1);
+        float loss = m.forward(in, target, 1, T);
+        assertTrue(loss < 5.0f, "loss " + loss);
     }
 }

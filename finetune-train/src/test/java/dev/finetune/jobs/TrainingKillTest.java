@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A child JVM is killed with SIGKILL in the middle of a fine-tune; the next client to open the workspace
  * resumes it from its last checkpoint, and the final weights equal an uninterrupted run's bit for bit.
+ * Public: the command line's {@code finetune wait} test reuses its base model and data.
  */
-class TrainingKillTest {
+public class TrainingKillTest {
 
     static FinetunedModel request(String datasetId, Path base) {
         return FinetunedModel.builder().name("kill").settings(Settings.builder()
@@ -48,7 +49,7 @@ class TrainingKillTest {
                         .earlyStoppingPatience(0).seed(11).build()).build()).build();
     }
 
-    static Path base(Path dir) {
+    public static Path base(Path dir) {
         ByteLevelBpe bpe = BpeTrainer.train("the cat sat on the mat and the dog ran in the fog\n".repeat(20), 300,
                 ChatTemplate.SPECIAL_TOKENS);
         GPT2 m = GPT2.randomInit(GPT2Config.of(bpe.vocabSize(), 64, 128, 3, 4), 8, 0.05f);
@@ -58,7 +59,7 @@ class TrainingKillTest {
         return f;
     }
 
-    static Path data(Path dir) throws Exception {
+    public static Path data(Path dir) throws Exception {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 75; i++) {
             lines.add("{\"messages\":[{\"role\":\"User\",\"content\":\"where did the cat sit " + i + "?\"},"

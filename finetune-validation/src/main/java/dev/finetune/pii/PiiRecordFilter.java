@@ -26,6 +26,8 @@ public final class PiiRecordFilter implements RecordFilter {
     private final PiiRedactor redactor;
     private final Map<String, Long> counts = new TreeMap<>();
     private final List<String> locations = new ArrayList<>();
+    /** The first {@link PiiFindings#MAX_LOCATIONS} findings, for {@link #findings()}. */
+    private final List<PiiFindings.Location> found = new ArrayList<>();
     private long changed;
     private long rejected;
 
@@ -46,6 +48,9 @@ public final class PiiRecordFilter implements RecordFilter {
         }
         r.counts().forEach((label, n) -> counts.merge(label, (long) n, Long::sum));
         for (Finding f : r.findings()) {
+            if (found.size() < PiiFindings.MAX_LOCATIONS) {
+                found.add(new PiiFindings.Location(f.label(), part, line, f.field(), f.start(), f.end()));
+            }
             if (locations.size() < MAX_LOCATIONS) {
                 locations.add(f.label() + " at " + part + " line " + line + " " + f.field().orElse("") + " ["
                         + f.start() + ", " + f.end() + ")");
@@ -92,6 +97,11 @@ public final class PiiRecordFilter implements RecordFilter {
                     + "; first at " + String.join("; ", locations));
             default -> List.of();
         };
+    }
+
+    /** What was found so far: counts by type and the first locations (types and offsets, never values). */
+    public PiiFindings findings() {
+        return new PiiFindings(policy, counts, changed, found);
     }
 
     @Override

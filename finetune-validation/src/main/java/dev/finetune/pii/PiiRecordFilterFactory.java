@@ -1,12 +1,11 @@
 package dev.finetune.pii;
 
-import dev.finetune.spi.RecordFilter;
 import dev.finetune.spi.RecordFilterFactory;
 
 /** The {@link RecordFilterFactory} this module registers: the PII step with the upload's policy. */
 public final class PiiRecordFilterFactory implements RecordFilterFactory {
     @Override
-    public RecordFilter create(Context c) {
+    public PiiRecordFilter create(Context c) {
         PiiRedactor redactor = c.pseudonyms()
                 ? PiiRedactor.pseudonyms(PseudonymKey.loadOrCreate(c.workspaceRoot().resolve(PseudonymKey.FILE)))
                 : PiiRedactor.tags();

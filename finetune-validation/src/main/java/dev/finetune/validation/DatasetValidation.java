@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.finetune.WorkspaceException;
 import dev.finetune.datasets.DatasetMetrics;
 import dev.finetune.datasets.DatasetPart;
+import dev.finetune.datasets.DatasetType;
 import dev.finetune.datasets.FinetuneDatasetMetrics;
 import dev.finetune.datasets.ValidationStatus;
 import dev.finetune.json.Json;
@@ -54,6 +55,12 @@ public final class DatasetValidation implements DatasetValidator {
     /** How many row messages are listed before the rest are only counted. */
     static final int MAX_LISTED = 20;
     static final int SAMPLES = 3;
+    /**
+     * Records a check keeps for the auto-split's samples: the split's first {@link #SAMPLES} examples of
+     * either side always lie among the first 21 ({@code splitMask} puts one in at most every 7 on the
+     * eval side); {@code DatasetCheckTest} walks every size to hold this.
+     */
+    static final int SPLIT_HEAD = 24;
     /** The service's upload limit: 1.5 GiB per file. */
     static final long MAX_FILE_BYTES = 3L << 29;
 
@@ -113,21 +120,44 @@ public final class DatasetValidation implements DatasetValidator {
 
     /** Validates and, when the data is valid, writes the parts; the report adds the review numbers. */
     public ValidationReport run(ValidationJob job) {
+        return run(job, true);
+    }
+
+    /**
+     * Where a check's job points its output: never read, since a check writes nothing (and on POSIX
+     * nothing could be created under {@code /dev/null}, so a mistake would fail loudly).
+     */
+    private static final Path NO_OUTPUT = Path.of("/dev/null/finetune-check-writes-nothing");
+
+    /**
+     * Validates without writing a byte anywhere: the same outcome and review numbers as {@link #run}
+     * (part sizes and samples included), for {@link DatasetCheck}.
+     */
+    ValidationReport check(DatasetType type, Path train, Optional<Path> eval, boolean skipMalformedInput, char csvDelimiter,
+            RecordFilter filter) {
+        return run(new ValidationJob(type, train, eval, skipMalformedInput, csvDelimiter, NO_OUTPUT, filter), false);
+    }
+
+    /** With {@code store} false nothing is written and {@code job.outputDir()} is never read. */
+    private ValidationReport run(ValidationJob job, boolean store) {
         if (!job.type().isKnown()) {
             return failed(Messages.unknownType(job.type().toString()), List.of());
         }
         // Loaded at the first token count, so a file that fails on its first line never waits for the tokenizer.
         Rules rules = Rules.of(job.type(), new LazyTokenizer()).orElseThrow();
-        Path out = job.outputDir();
-        Path trainTmp = out.resolve(".train-all.tmp-" + Long.toHexString(System.nanoTime()));
-        Path evalTmp = out.resolve(".eval-all.tmp-" + Long.toHexString(System.nanoTime()));
+        Path out = store ? job.outputDir() : null;
+        // null when nothing is stored: the scan then keeps what the split needs in memory instead
+        Path trainTmp = store ? out.resolve(".train-all.tmp-" + Long.toHexString(System.nanoTime())) : null;
+        Path evalTmp = store ? out.resolve(".eval-all.tmp-" + Long.toHexString(System.nanoTime())) : null;
         try {
             for (Path f : job.evalFile().isPresent() ? List.of(job.trainFile(), job.evalFile().get()) : List.of(job.trainFile())) {
                 if (Files.size(f) > MAX_FILE_BYTES) {
                     return failed(Messages.fileTooLarge(f.getFileName().toString(), Files.size(f), MAX_FILE_BYTES), List.of());
                 }
             }
-            Files.createDirectories(out);
+            if (store) {
+                Files.createDirectories(out);
+            }
             KeySet trainKeys = new KeySet();
             Scan train = scan(rules, job, false, job.trainFile(), trainTmp, trainKeys, null);
             if (train.fatal != null) {
@@ -162,6 +192,9 @@ public final class DatasetValidation implements DatasetValidator {
         long leaked;
         long bytes;
         final List<String> samples = new ArrayList<>();
+        /** Only when nothing is stored: each kept record's stored size, and the first ones, for the auto-split. */
+        final PartStats.IntList lengths = new PartStats.IntList();
+        final List<String> head = new ArrayList<>();
 
         Scan(boolean eval) {
             stats = new PartStats(eval);
@@ -173,8 +206,10 @@ public final class DatasetValidation implements DatasetValidator {
         Scan scan = new Scan(eval);
         PartStats st = scan.stats;
         RecordFilter filter = job.recordFilter();
+        boolean store = tmpOut != null;
         try (InputStream in = Files.newInputStream(file);
-                OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmpOut), 1 << 16)) {
+                OutputStream out = store ? new java.io.BufferedOutputStream(Files.newOutputStream(tmpOut), 1 << 16)
+                        : OutputStream.nullOutputStream()) {
             LineReader r = new LineReader(in);
             Boolean csv = null;
             List<String> header = null;
@@ -240,7 +275,7 @@ public final class DatasetValidation implements DatasetValidator {
                         st.received--;
                         continue;
                     }
-                    accept(rules, job, scan, node, line, out, keys, trainKeys, filter);
+                    accept(rules, job, scan, node, line, out, store, keys, trainKeys, filter);
                 } else {
                     String text = r.text();
                     if (text == null) {
@@ -274,7 +309,7 @@ public final class DatasetValidation implements DatasetValidator {
                     for (int i = 0; i < header.size(); i++) {
                         node.put(header.get(i), fields.get(i));
                     }
-                    accept(rules, job, scan, node, recordStart, out, keys, trainKeys, filter);
+                    accept(rules, job, scan, node, recordStart, out, store, keys, trainKeys, filter);
                 }
             }
             if (Boolean.TRUE.equals(csv) && parser.open()) {
@@ -307,7 +342,7 @@ public final class DatasetValidation implements DatasetValidator {
     }
 
     private static void accept(Rules rules, ValidationJob job, Scan scan, JsonNode node, long line, OutputStream out,
-            KeySet keys, KeySet trainKeys, RecordFilter filter) throws IOException {
+            boolean store, KeySet keys, KeySet trainKeys, RecordFilter filter) throws IOException {
         PartStats st = scan.stats;
         Rules.Example ex;
         try {
@@ -359,6 +394,12 @@ public final class DatasetValidation implements DatasetValidator {
         if (scan.samples.size() < SAMPLES) {
             scan.samples.add(new String(bytes, StandardCharsets.UTF_8));
         }
+        if (!store) {
+            scan.lengths.add(bytes.length + 1);
+            if (scan.head.size() < SPLIT_HEAD) {
+                scan.head.add(new String(bytes, StandardCharsets.UTF_8));
+            }
+        }
         ex.onKeep().accept(st);
         st.addExample(ex.tokens(), ex.turns(), ex.extra());
     }
@@ -408,13 +449,14 @@ public final class DatasetValidation implements DatasetValidator {
                     List.of(), Optional.empty(), job.recordFilter().summary()), List.of());
         }
 
-        Path trainOut = job.outputDir().resolve(ValidationJob.TRAIN_PART);
-        Path evalOut = job.outputDir().resolve(ValidationJob.EVAL_PART);
+        boolean store = trainTmp != null;
         PartSummary trainSummary;
         PartSummary evalSummary;
         if (!autoSplit) {
-            AtomicWrite.move(evalTmp, evalOut);
-            AtomicWrite.move(trainTmp, trainOut);
+            if (store) {
+                AtomicWrite.move(evalTmp, job.outputDir().resolve(ValidationJob.EVAL_PART));
+                AtomicWrite.move(trainTmp, job.outputDir().resolve(ValidationJob.TRAIN_PART));
+            }
             trainSummary = summarize("train", t, null, false, train.bytes, train.samples);
             evalSummary = summarize("eval", eval.stats, null, false, eval.bytes, eval.samples);
         } else {
@@ -423,22 +465,36 @@ public final class DatasetValidation implements DatasetValidator {
             long[] bytes = new long[2];
             List<String> trainSamples = new ArrayList<>();
             List<String> evalSamples = new ArrayList<>();
-            AtomicWrite.write(evalOut, eo -> AtomicWrite.write(trainOut, to -> {
-                try (BufferedReader in = Files.newBufferedReader(trainTmp, StandardCharsets.UTF_8)) {
-                    String l;
-                    int i = 0;
-                    while ((l = in.readLine()) != null) {
-                        byte[] b = (l + "\n").getBytes(StandardCharsets.UTF_8);
-                        int side = isEval[i++] ? 1 : 0;
-                        (side == 1 ? eo : to).write(b);
-                        bytes[side] += b.length;
-                        List<String> s = side == 1 ? evalSamples : trainSamples;
-                        if (s.size() < SAMPLES) {
-                            s.add(l);
-                        }
+            if (!store) {
+                // what the stored split below would write, from the sizes and first records kept by the scan
+                for (int i = 0; i < n; i++) {
+                    int side = isEval[i] ? 1 : 0;
+                    bytes[side] += train.lengths.get(i);
+                    List<String> s = side == 1 ? evalSamples : trainSamples;
+                    if (s.size() < SAMPLES && i < train.head.size()) {
+                        s.add(train.head.get(i));
                     }
                 }
-            }));
+            } else {
+                Path trainOut = job.outputDir().resolve(ValidationJob.TRAIN_PART);
+                Path evalOut = job.outputDir().resolve(ValidationJob.EVAL_PART);
+                AtomicWrite.write(evalOut, eo -> AtomicWrite.write(trainOut, to -> {
+                    try (BufferedReader in = Files.newBufferedReader(trainTmp, StandardCharsets.UTF_8)) {
+                        String l;
+                        int i = 0;
+                        while ((l = in.readLine()) != null) {
+                            byte[] b = (l + "\n").getBytes(StandardCharsets.UTF_8);
+                            int side = isEval[i++] ? 1 : 0;
+                            (side == 1 ? eo : to).write(b);
+                            bytes[side] += b.length;
+                            List<String> s = side == 1 ? evalSamples : trainSamples;
+                            if (s.size() < SAMPLES) {
+                                s.add(l);
+                            }
+                        }
+                    }
+                }));
+            }
             trainSummary = summarize("train", t, isEval, false, bytes[0], trainSamples);
             evalSummary = summarize("eval", t, isEval, true, bytes[1], evalSamples);
         }
@@ -599,6 +655,9 @@ public final class DatasetValidation implements DatasetValidator {
     }
 
     private static void deleteQuietly(Path p) {
+        if (p == null) {
+            return;
+        }
         try {
             Files.deleteIfExists(p);
         } catch (IOException e) {

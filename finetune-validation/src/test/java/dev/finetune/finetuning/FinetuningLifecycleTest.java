@@ -150,6 +150,10 @@ class FinetuningLifecycleTest {
             while (!ctx.cancelled()) {
                 Thread.sleep(5);
             }
+            // the write a job does as it stops (a checkpoint, a metrics line) completes: close does not interrupt
+            assertFalse(Thread.currentThread().isInterrupted());
+            ctx.stepMetrics(1, Map.of("train_loss", 1.0));
+            ctx.event("stopped at a step boundary");
             return new TrainingBackend.Outcome(Map.of());
         };
         String id;
@@ -169,6 +173,9 @@ class FinetuningLifecycleTest {
             assertEquals(Status.STATUS_READY, m.status().orElseThrow());
             assertEquals(List.of(id), resumed);
             assertTrue(co.finetuning().listEvents(id).events().stream().anyMatch(e -> e.message().orElse("").contains("resuming")));
+            assertTrue(co.finetuning().listEvents(id).events().stream()
+                    .anyMatch(e -> e.message().orElse("").equals("stopped at a step boundary")));
+            assertEquals(1, co.finetuning().listTrainingStepMetrics(id).stepMetrics().size());
         }
     }
 

@@ -2,7 +2,10 @@ package dev.finetune.validation;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.finetune.datasets.DatasetType;
+import dev.finetune.datasets.PiiPolicy;
 import dev.finetune.json.Json;
 import dev.finetune.spi.RecordFilter;
 import dev.finetune.spi.ValidationJob;
@@ -60,10 +63,31 @@ final class Fixtures {
         return run(dir, type, train, eval, skip, ',', RecordFilter.NONE);
     }
 
+    /**
+     * Validates as an upload does, into {@code dir/out}. Without a record filter the same files also go
+     * through {@link DatasetCheck} (which writes nothing), and the two must agree on every field: so each
+     * test of a message through the stored path also pins it through the check.
+     */
     static ValidationReport run(Path dir, DatasetType type, Path train, Optional<Path> eval, boolean skip, char delimiter,
             RecordFilter filter) {
         ValidationJob job = new ValidationJob(type, train, eval, skip, delimiter, dir.resolve("out"), filter);
-        return new DatasetValidation(WordTokenizer.INSTANCE).run(job);
+        ValidationReport stored = new DatasetValidation(WordTokenizer.INSTANCE).run(job);
+        if (filter == RecordFilter.NONE) {
+            ValidationReport checked = DatasetCheck.check(train, eval, type, CheckOptions.builder().skipMalformedInput(skip)
+                    .csvDelimiter(delimiter).piiPolicy(PiiPolicy.OFF).tokenizer(WordTokenizer.INSTANCE).build());
+            assertSameResult(stored, checked);
+        }
+        return stored;
+    }
+
+    /** Everything a {@code Dataset} records and the review shows, except the PII summary (no filter vs the OFF policy). */
+    static void assertSameResult(ValidationReport expected, ValidationReport actual) {
+        assertEquals(expected.status(), actual.status());
+        assertEquals(expected.outcome().validationError(), actual.outcome().validationError());
+        assertEquals(expected.warnings(), actual.warnings());
+        assertEquals(expected.datasetParts(), actual.datasetParts());
+        assertEquals(expected.outcome().metrics(), actual.outcome().metrics());
+        assertEquals(expected.parts(), actual.parts());
     }
 
     static ValidationReport chatRun(Path dir, List<String> train) throws IOException {
