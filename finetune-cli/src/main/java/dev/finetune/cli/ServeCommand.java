@@ -24,7 +24,10 @@ import picocli.CommandLine.Spec;
         description = {"Serve the Cohere REST API (datasets, fine-tuning, v2 chat with streaming, rerank, classify, "
                 + "generate, tokenize) on this workspace, so the official SDKs work against it unchanged.",
                 "Every request but GET /health needs 'Authorization: Bearer KEY'. The first start makes a key, prints "
-                + "it once and stores only its SHA-256 in the workspace."})
+                + "it once and stores only its SHA-256 in the workspace.",
+                "Trains in this process: queued and interrupted fine-tunes of the workspace run here; SIGTERM or Ctrl-C "
+                + "stops gracefully (requests in flight finish, a running fine-tune stops at a step boundary and resumes "
+                + "on the next start)."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
