@@ -29,6 +29,7 @@ public final class DatasetsCreateRequest {
     private final boolean piiPseudonyms;
     private final int retentionDays;
     private final java.util.Map<String, String> piiCustomPatterns;
+    private final java.util.Optional<Double> piiMinConfidence;
 
     private DatasetsCreateRequest(Builder b) {
         this.name = b.name;
@@ -40,6 +41,7 @@ public final class DatasetsCreateRequest {
         this.piiPseudonyms = b.piiPseudonyms;
         this.retentionDays = b.retentionDays;
         this.piiCustomPatterns = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(b.piiCustomPatterns));
+        this.piiMinConfidence = b.piiMinConfidence;
     }
 
     public static NameStage builder() {
@@ -84,6 +86,14 @@ public final class DatasetsCreateRequest {
         return piiCustomPatterns;
     }
 
+    /**
+     * The confidence below which a PII finding is left in the data; empty: the scanner's default (0.5),
+     * which keeps every value of a sure shape whatever the words around it.
+     */
+    public java.util.Optional<Double> piiMinConfidence() {
+        return piiMinConfidence;
+    }
+
     /** Days after creation when every file of the dataset is purged. */
     public int retentionDays() {
         return retentionDays;
@@ -123,6 +133,13 @@ public final class DatasetsCreateRequest {
         /** Days after creation when the dataset's data is purged (default 30, as the service documented; 1..3650). */
         OptionalStage retentionDays(int days);
 
+        /**
+         * Findings below this confidence (0..1) are neither redacted, rejected nor counted. The default
+         * (0.5) keeps recall: no words around a checksum-valid card or IBAN, an SSN or a formatted phone
+         * number take it below 0.5. A higher value trades recall for precision.
+         */
+        OptionalStage piiMinConfidence(double threshold);
+
         /** @throws BadRequestException when the name is empty or longer than 50 characters, or the delimiter is a quote or line break */
         DatasetsCreateRequest build();
     }
@@ -137,6 +154,14 @@ public final class DatasetsCreateRequest {
         private boolean piiPseudonyms;
         private int retentionDays = DEFAULT_RETENTION_DAYS;
         private final java.util.Map<String, String> piiCustomPatterns = new java.util.TreeMap<>();
+        private java.util.Optional<Double> piiMinConfidence = java.util.Optional.empty();
+
+        @Override
+        public OptionalStage piiMinConfidence(double threshold) {
+            Ranges.check("pii_min_confidence", threshold, 0.0, 1.0);
+            this.piiMinConfidence = java.util.Optional.of(threshold);
+            return this;
+        }
 
         @Override
         public OptionalStage piiCustomPattern(String name, String regex) {

@@ -70,7 +70,7 @@ public final class LocalDatasets implements DatasetsClient {
     record StoredRequest(String name, DatasetType type, boolean keepOriginalFile, boolean skipMalformedInput, String csvDelimiter,
             String trainSha256, long trainBytes, Optional<String> evalSha256, Optional<Long> evalBytes,
             Optional<PiiPolicy> piiPolicy, boolean piiPseudonyms, Optional<java.time.Instant> retainUntil,
-            java.util.Map<String, String> piiCustomPatterns) {
+            java.util.Map<String, String> piiCustomPatterns, Optional<Double> piiMinConfidence) {
         PiiPolicy policy() {
             return piiPolicy == null ? PiiPolicy.REDACT : piiPolicy.orElse(PiiPolicy.REDACT);
         }
@@ -111,7 +111,7 @@ public final class LocalDatasets implements DatasetsClient {
                     request.skipMalformedInput(), String.valueOf(request.csvDelimiter()), train.sha256, train.bytes,
                     eval.map(u -> u.sha256), eval.map(u -> u.bytes), Optional.of(request.piiPolicy()), request.piiPseudonyms(),
                     Optional.of(clock.instant().plus(java.time.Duration.ofDays(request.retentionDays()))),
-                    request.piiCustomPatterns());
+                    request.piiCustomPatterns(), request.piiMinConfidence());
             DatasetStore.writeJson(staging.resolve(DatasetStore.REQUEST_FILE), stored);
             Dataset d = Dataset.processing(id, request.name(), request.type(), clock.instant());
             DatasetStore.writeJson(staging.resolve(DatasetStore.DATASET_FILE), d);
@@ -241,7 +241,8 @@ public final class LocalDatasets implements DatasetsClient {
                         Files.exists(eval) ? Optional.of(eval) : Optional.empty(), req.skipMalformedInput(),
                         req.csvDelimiter().charAt(0), dir, recordFilters.apply(new RecordFilterFactory.Context(id,
                                 d.datasetType(), req.policy(), req.piiPseudonyms(), workspace.root(),
-                                req.piiCustomPatterns() == null ? java.util.Map.of() : req.piiCustomPatterns())));
+                                req.piiCustomPatterns() == null ? java.util.Map.of() : req.piiCustomPatterns(),
+                                req.piiMinConfidence() == null ? Optional.empty() : req.piiMinConfidence())));
                 outcome = validator.get().validate(job);
             }
         } catch (IOException | RuntimeException e) {

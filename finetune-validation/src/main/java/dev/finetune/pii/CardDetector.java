@@ -9,11 +9,15 @@ import java.util.Set;
  * single dashes (one kind per number, first group of four: {@code 4111 1111 1111 1111},
  * {@code 3782-822463-10005}), that pass the Luhn check. A Luhn-invalid number is never reported.
  *
- * <p>Since one random digit string in ten passes Luhn, the confidence comes from the issuer prefix (IIN)
- * and the words around it: a known IIN with a length that brand issues 0.9, a known IIN with another
- * length 0.55, an unknown IIN 0.35; card words before it add 0.1, identifier words ({@code order},
- * {@code tracking}, ...) subtract 0.5, and a window that is only part of a longer run of digit groups
- * (a 22-digit tracking number) subtracts 0.3.
+ * <p>A number that passes Luhn, starts with a card brand's issuer prefix (IIN) and stands alone (not a
+ * window of a longer run of digit groups) is a card number whatever the words around it: 0.9 when the
+ * brand issues that length, 0.55 otherwise; card words before it raise it (up to 0.99), identifier
+ * words ({@code order}, {@code account}, {@code Bestellung}, ...) lower it, but never below
+ * {@link Context#SURE_SHAPE_FLOOR}, so the default threshold keeps it. Since one random digit string
+ * in ten passes Luhn, a number with no known IIN (0.35) or one that is only part of a longer chain (a
+ * 22-digit tracking number, minus 0.45) is reported only after a card word. A card followed by a short
+ * group that does not make the whole a card-shaped number (two digits at most: the month of an expiry date, {@code 12/27})
+ * is still a card.
  */
 final class CardDetector implements Detector {
     private static final int MIN_DIGITS = 13;
@@ -21,13 +25,18 @@ final class CardDetector implements Detector {
 
     static final Set<String> POSITIVE = Set.of(
             "card", "credit", "debit", "visa", "mastercard", "amex", "discover", "maestro", "jcb", "diners",
-            "unionpay", "cc", "pan", "payment", "paid", "pay", "charged", "charge", "cardholder", "cvv", "number");
+            "unionpay", "cc", "pan", "payment", "paid", "pay", "charged", "charge", "cardholder", "cvv", "number",
+            "carte", "cb", "bancaire", "paiement", "payé", "karte", "kartennummer", "kreditkarte", "zahlung", "bezahlt",
+            "tarjeta", "crédito", "credito", "débito", "debito", "pago", "pagado", "card number", "numéro de carte");
     static final Set<String> NEGATIVE = Set.of(
             "order", "orders", "invoice", "isbn", "tracking", "track", "ref", "reference", "sku", "serial", "ticket",
             "receipt", "transaction", "txn", "confirmation", "booking", "shipment", "parcel", "awb", "upc", "ean",
             "imei", "iccid", "id", "account", "acct", "iban", "phone", "tel", "call", "ssn", "version",
             "order number", "tracking number", "serial number", "reference number", "confirmation number",
-            "invoice number", "account number", "phone number", "mobile number", "order id");
+            "invoice number", "account number", "phone number", "mobile number", "order id",
+            "commande", "facture", "référence", "compte", "colis", "suivi", "bestellung", "bestellnummer", "rechnung",
+            "referenz", "konto", "kontonummer", "kundennummer", "sendung", "pedido", "factura", "referencia", "cuenta",
+            "seguimiento", "envío");
 
     /** Issuer prefix ranges: {@code [low, high]} over the first {@code digits} digits, with the lengths issued. */
     private static final class Iin {
@@ -113,6 +122,12 @@ final class CardDetector implements Detector {
         if (gluedToToken(text, chainStart, chainEnd)) {
             return;
         }
+        int chainDigits = 0;
+        for (int[] g : groups) {
+            chainDigits += g[1] - g[0];
+        }
+        boolean wholeChainIsCardShaped = chainDigits >= MIN_DIGITS && chainDigits <= MAX_DIGITS
+                && groupedLikeACard(groups, 0, groups.size() - 1) && oneSeparator(text, groups);
         for (int a = 0; a < groups.size(); a++) {
             int digits = 0;
             char sep = 0;
@@ -130,11 +145,34 @@ final class CardDetector implements Detector {
                         break;
                     }
                 }
-                if (digits >= MIN_DIGITS && groupedLikeACard(groups, a, b)) {
-                    consider(text, groups.get(a)[0], groups.get(b)[1], a > 0 || b < groups.size() - 1, out);
+                // Dropping the leading groups of a chain that could itself be a card (19 digits or fewer) makes a
+                // number nobody wrote: a Luhn-invalid 4815-6787-7577-8124-014 holds no card 6787-7577-8124-014.
+                if (digits >= MIN_DIGITS && groupedLikeACard(groups, a, b) && !(a > 0 && chainDigits <= MAX_DIGITS)) {
+                    // "4111 1111 1111 1111 12/27": a card with the month of its expiry after it is still the card,
+                    // but a chain that is itself card-shaped (a Luhn-invalid 4-4-4-4-3) holds no card
+                    int trailing = chainDigits - digits - digitsBefore(groups, a);
+                    boolean window = a > 0 || (b < groups.size() - 1 && (trailing > 2 || wholeChainIsCardShaped));
+                    consider(text, groups.get(a)[0], groups.get(b)[1], window, out);
                 }
             }
         }
+    }
+
+    private static boolean oneSeparator(String text, List<int[]> groups) {
+        for (int k = 2; k < groups.size(); k++) {
+            if (text.charAt(groups.get(k)[0] - 1) != text.charAt(groups.get(1)[0] - 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int digitsBefore(List<int[]> groups, int a) {
+        int d = 0;
+        for (int k = 0; k < a; k++) {
+            d += groups.get(k)[1] - groups.get(k)[0];
+        }
+        return d;
     }
 
     /** One run, or a first group of four followed by groups of three to six (4-4-4-4, 4-6-5, 4-4-4-4-3). */
@@ -202,14 +240,16 @@ final class CardDetector implements Detector {
                 brand = iin.brand + "?";
             }
         }
+        boolean sure = !brand.equals("unknown") && !partOfLongerChain;
+        if (partOfLongerChain) {
+            confidence -= 0.45; // below the threshold: a window of a tracking number passes Luhn one time in ten
+        }
         int polarity = Context.polarity(text, start, 4, POSITIVE, NEGATIVE);
         if (polarity == Context.POSITIVE) {
-            confidence += 0.1;
+            confidence += sure ? 0.09 : 0.2;
         } else if (polarity == Context.NEGATIVE) {
-            confidence -= 0.5;
-        }
-        if (partOfLongerChain) {
-            confidence -= 0.3;
+            // the words may say "order" or "account"; a checksum-valid card stays a finding
+            confidence = sure ? Context.lowered(confidence, 0.3) : confidence - 0.5;
         }
         if (confidence <= 0) {
             return;

@@ -65,14 +65,14 @@ final class Context {
         int i = index;
         int k = 0;
         while (k < n && i > lo) {
-            while (i > lo && !isWordChar(text.charAt(i - 1))) {
+            while (i > lo && !isContextWordChar(text.charAt(i - 1))) {
                 if (endsSentence(text, i - 1)) {
                     return out; // words of the previous sentence say nothing about this value
                 }
                 i--;
             }
             int end = i;
-            while (i > lo && isWordChar(text.charAt(i - 1))) {
+            while (i > lo && isContextWordChar(text.charAt(i - 1))) {
                 i--;
             }
             if (end > i) {
@@ -101,6 +101,23 @@ final class Context {
             return true;
         }
         return (c == '.' || c == '!' || c == '?') && i + 1 < text.length() && Character.isWhitespace(text.charAt(i + 1));
+    }
+
+    /** A letter of any script or an ASCII digit: what context words are made of. */
+    private static boolean isContextWordChar(char c) {
+        return isAsciiDigit(c) || Character.isLetter(c);
+    }
+
+    /**
+     * The confidence below which no value of a sure shape (a checksum-valid card or IBAN, an SSN written
+     * AAA-GG-SSSS, a number in a phone format) is ever put by the words around it: the default threshold,
+     * so under the defaults context can lower confidence but never hide such a value.
+     */
+    static final double SURE_SHAPE_FLOOR = PiiScanner.DEFAULT_MIN_CONFIDENCE;
+
+    /** {@code confidence} lowered by {@code penalty}, but not below {@link #SURE_SHAPE_FLOOR}. */
+    static double lowered(double confidence, double penalty) {
+        return Math.max(SURE_SHAPE_FLOOR, confidence - penalty);
     }
 
     static boolean isWordChar(char c) {

@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * International bank account numbers: an upper-case ISO country code from the registry table below, two
+ * International bank account numbers: an ISO country code (upper or lower case) from the registry table below, two
  * check digits and the country's BBAN length, written compact ({@code DE89370400440532013000}) or in
  * groups of four separated by single spaces ({@code DE89 3704 0044 0532 0130 00}), passing ISO 7064
  * mod 97-10. The check catches all single-character errors and all but one in 97 random strings of
@@ -41,17 +41,18 @@ final class IbanDetector implements Detector {
         int n = text.length();
         for (int i = 0; i + 4 <= n; i++) {
             char c0 = text.charAt(i);
-            if (c0 < 'A' || c0 > 'Z') {
+            if (!Context.isAsciiLetter(c0)) {
                 continue;
             }
             char c1 = text.charAt(i + 1);
-            if (c1 < 'A' || c1 > 'Z' || !Context.isAsciiDigit(text.charAt(i + 2)) || !Context.isAsciiDigit(text.charAt(i + 3))) {
+            if (!Context.isAsciiLetter(c1) || !Context.isAsciiDigit(text.charAt(i + 2)) || !Context.isAsciiDigit(text.charAt(i + 3))) {
                 continue;
             }
             if (i > 0 && Context.isIdentChar(text.charAt(i - 1))) {
                 continue;
             }
-            Integer length = LENGTHS.get(text.substring(i, i + 2));
+            // people also type it in lower case ("gb82 west ..."); the check digits decide either way
+            Integer length = LENGTHS.get(text.substring(i, i + 2).toUpperCase(java.util.Locale.ROOT));
             if (length == null) {
                 continue;
             }
@@ -61,7 +62,7 @@ final class IbanDetector implements Detector {
             }
             String compact = text.substring(i, end).replace(" ", "");
             if (Checksums.ibanMod97(compact) == 1) {
-                out.add(Finding.of(PiiType.IBAN, i, end, CONFIDENCE, "iban:" + text.substring(i, i + 2),
+                out.add(Finding.of(PiiType.IBAN, i, end, CONFIDENCE, "iban:" + text.substring(i, i + 2).toUpperCase(java.util.Locale.ROOT),
                         Masks.iban(text.substring(i, end))));
                 i = end - 1;
             }

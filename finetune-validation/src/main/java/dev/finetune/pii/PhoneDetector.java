@@ -10,37 +10,57 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Phone numbers through Google's libphonenumber: {@code findNumbers} with leniency {@code VALID} (the
- * number must be a valid number of its region per the numbering-plan metadata) once per configured region,
- * so that national formats of each region are recognised; international formats ({@code +44 ...}) are
- * found whatever the region.
+ * Phone numbers through Google's libphonenumber: {@code findNumbers} with leniency {@code POSSIBLE} (the
+ * right number of digits for the region's numbering plan) once per configured region, so that national
+ * formats of each region are recognised; international formats ({@code +44 ...}) are found whatever the
+ * region.
  *
- * <p>Validity alone is not enough in running text: most 10-digit strings are valid North American or
- * Indian numbers. So the confidence depends on the shape and the words before it:
+ * <p>A value in a recognisable phone format is a phone number whatever the words around it, and even
+ * when libphonenumber does not list its range as assigned (customers and test data use such numbers):
  * <ul>
- *   <li>{@code +CC ...} international form 0.85; national form grouped as the region writes it
- *       ({@code (415) 555-2671}, {@code 020 7946 0958}) 0.6; grouped otherwise ({@code 666-12-1234}) 0.45;
- *       a bare digit run 0.35; the last two are below the default threshold without a phone word;</li>
- *   <li>a phone word just before it ({@code call}, {@code phone}, {@code tel}, {@code mobile}, ...) adds 0.3;</li>
- *   <li>an identifier word ({@code order}, {@code invoice}, {@code isbn}, {@code tracking}, {@code version}, ...)
- *       rejects it, as do shapes that are dates, dotted versions, ISBNs, or a fragment of a longer number
- *       ({@code 4111 1111} inside a 16-digit run, {@code 2024-123456} inside {@code ORD-2024-123456}).</li>
+ *   <li>{@code +CC ...} or {@code 00CC ...} with a country calling code that exists and a possible length
+ *       ({@code +1 729-943-3738}, {@code +33 1 15 20 95 32}, {@code +14155552671});</li>
+ *   <li>the North American {@code (NXX) NXX-XXXX}, {@code NXX-NXX-XXXX}, {@code NXX.NXX.XXXX} with an
+ *       optional {@code +1}/{@code 1-} ({@code (733) 876-4483});</li>
+ *   <li>a national format grouped as the region writes it ({@code 020 7946 0958}, {@code 01 23 45 67 89},
+ *       {@code (030) 1234567}); for an unassigned range it must start with the trunk prefix 0 or a
+ *       parenthesis.</li>
  * </ul>
+ * Their confidence: valid (assigned range) international 0.9, valid national 0.75, unassigned 0.6; a
+ * phone word before it ({@code call}, {@code téléphone}, {@code Telefon}, ...) adds 0.25, an identifier
+ * word ({@code order}, {@code account}, {@code Bestellung}, ...) lowers it, never below
+ * {@link Context#SURE_SHAPE_FLOOR}.
+ *
+ * <p>Other shapes are ambiguous: a bare digit run (0.35 valid, 0.2 unassigned) or digits grouped otherwise
+ * (0.45 valid, 0.3 unassigned) is reported only after a phone word (+0.3), and never after an identifier
+ * word. Shapes that are dates, dotted versions, ISBNs, an SSN ({@code AAA-GG-SSSS}, left to the SSN
+ * rules), or a fragment of a longer number ({@code 4111 1111} inside a 16-digit run, {@code 2024-123456}
+ * inside {@code ORD-2024-123456}) are never phone numbers.
  */
 final class PhoneDetector implements Detector {
     private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
     /** No valid number anywhere has fewer national digits than this; strings with fewer digits are skipped outright. */
     private static final int MIN_DIGITS = 7;
 
-    static final double INTERNATIONAL = 0.85;
-    static final double GROUPED = 0.6;
+    static final double INTERNATIONAL = 0.9;
+    static final double NATIONAL = 0.75;
+    static final double UNASSIGNED = 0.6;
     static final double MISGROUPED = 0.45;
+    static final double MISGROUPED_UNASSIGNED = 0.3;
     static final double BARE = 0.35;
+    static final double BARE_UNASSIGNED = 0.2;
     static final double CONTEXT_BOOST = 0.3;
+    static final double SURE_CONTEXT_BOOST = 0.25;
+    static final double SURE_CONTEXT_PENALTY = 0.25;
 
     static final Set<String> POSITIVE = Set.of(
             "call", "phone", "tel", "telephone", "mobile", "cell", "cellphone", "fax", "whatsapp", "sms", "text",
-            "ring", "dial", "number", "contact", "reach", "landline", "hotline", "phoned", "calling", "ph", "mob");
+            "ring", "dial", "number", "contact", "reach", "landline", "hotline", "phoned", "calling", "ph", "mob",
+            "phone number", "mobile number", "cell number", "contact number",
+            "téléphone", "tél", "portable", "appeler", "appelez", "joindre", "numéro", "fixe",
+            "telefon", "telefonnummer", "handy", "handynummer", "mobil", "mobilnummer", "rufnummer", "anrufen", "nummer",
+            "kontakt", "teléfono", "telefono", "móvil", "movil", "celular", "llamar", "llame", "número", "numero",
+            "contacto", "cellulare");
     static final Set<String> NEGATIVE = Set.of(
             "order", "orders", "invoice", "isbn", "tracking", "track", "ref", "reference", "sku", "serial", "version",
             "ver", "build", "release", "ticket", "case", "po", "part", "model", "receipt", "transaction", "txn",
@@ -48,10 +68,30 @@ final class PhoneDetector implements Detector {
             "postal", "patent", "lot", "batch", "shipment", "parcel", "awb", "item", "product", "upc", "ean",
             "order number", "account number", "tracking number", "card number", "serial number", "reference number",
             "confirmation number", "invoice number", "case number", "ticket number", "part number", "model number",
-            "id number", "routing number", "policy number", "member number", "customer number", "social security");
+            "id number", "routing number", "policy number", "member number", "customer number", "social security",
+            "commande", "facture", "référence", "compte", "carte", "identifiant", "colis", "suivi", "dossier",
+            "bestellung", "bestellnummer", "rechnung", "rechnungsnummer", "referenz", "konto", "kontonummer",
+            "karte", "kartennummer", "kundennummer", "ausweis", "sendung", "sendungsnummer", "vorgang",
+            "pedido", "factura", "referencia", "cuenta", "tarjeta", "identificación", "dni", "nif", "seguimiento",
+            "envío", "expediente", "numéro de commande", "numéro de compte", "número de cuenta", "número de pedido",
+            "po number", "purchase order", "order no", "ref no", "reference no", "invoice no", "account no", "booking number",
+            "receipt number", "transaction number", "confirmation code", "employee number", "employee id", "student number",
+            "member id", "batch number", "lot number", "item number", "sku number", "vat number", "tax number",
+            "registration number", "license number", "licence number", "passport number", "tracking no", "customer id",
+            "order id", "user id", "client id", "ticket id", "case id", "claim number", "claim", "policy", "voucher",
+            "coupon", "pin", "otp", "code", "isin", "vin");
 
     private static final Pattern DATE = Pattern.compile(
             "\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}|\\d{1,2}[-/.]\\d{1,2}[-/.](?:\\d{4}|\\d{2})");
+    /** The North American formats: {@code (NXX) NXX-XXXX}, {@code NXX-NXX-XXXX}, {@code NXX.NXX.XXXX}, {@code NXX NXX XXXX}, optionally after {@code +1} or {@code 1-}. */
+    private static final Pattern NANP = Pattern.compile(
+            "(?:\\+?1[-. ]?)?(?:\\([2-9]\\d{2}\\) ?[2-9]\\d{2}[-. ]\\d{4}|[2-9]\\d{2}-[2-9]\\d{2}-\\d{4}|[2-9]\\d{2}\\.[2-9]\\d{2}\\.\\d{4}"
+            + "|[2-9]\\d{2} [2-9]\\d{2} \\d{4})");
+    /** An extension after the number, as libphonenumber reads them ({@code ext. 12}, {@code x123}, {@code #12}). */
+    private static final Pattern EXTENSION = Pattern.compile(
+            "(?i)[\\s,;]*(?:ext(?:ension)?\\.?|x|#|;ext=|доб\\.?|anexo|poste|durchwahl)\\s*[:.]?\\s*\\d{1,7}\\s*$");
+    /** The SSN form, which the SSN rules own. */
+    private static final Pattern SSN_SHAPE = Pattern.compile("(\\d{3})([- ])(\\d{2})\\2(\\d{4})");
 
     private final List<String> regions;
 
@@ -66,7 +106,7 @@ final class PhoneDetector implements Detector {
         }
         Map<Long, Finding> bySpan = new HashMap<>();
         for (String region : regions) {
-            for (PhoneNumberMatch m : UTIL.findNumbers(text, region, PhoneNumberUtil.Leniency.VALID, Long.MAX_VALUE)) {
+            for (PhoneNumberMatch m : UTIL.findNumbers(text, region, PhoneNumberUtil.Leniency.POSSIBLE, Long.MAX_VALUE)) {
                 int start = m.start();
                 int end = m.end();
                 double confidence = score(text, start, end, m.rawString(), m.number());
@@ -78,31 +118,101 @@ final class PhoneDetector implements Detector {
                 if (prev == null || prev.confidence() < confidence) {
                     String where = UTIL.getRegionCodeForNumber(m.number());
                     bySpan.put(key, Finding.of(PiiType.PHONE_NUMBER, start, end, confidence,
-                            "libphonenumber:" + (where == null ? "ZZ" : where), Masks.keepLast(m.rawString(), 2)));
+                            "libphonenumber:" + (where == null ? "ZZ" : where) + (UTIL.isValidNumber(m.number()) ? "" : ":unassigned"),
+                            Masks.keepLast(m.rawString(), 2)));
                 }
             }
         }
         out.addAll(bySpan.values());
     }
 
-    /** The confidence for a valid number at {@code [start, end)}, or 0 to reject it. */
-    static double score(String text, int start, int end, String raw, Phonenumber.PhoneNumber number) {
-        if (isFragment(text, start, end) || DATE.matcher(raw).matches() || looksLikeVersion(raw) || looksLikeIsbn(raw)) {
+    /** The confidence for a possible number at {@code [start, end)}, or 0 to reject it. */
+    static double score(String text, int start, int end, String matched, Phonenumber.PhoneNumber number) {
+        // the shape is judged on the number itself; "ext. 12" or "x123" after it is part of the finding
+        String raw = number.hasExtension() ? EXTENSION.matcher(matched).replaceFirst("") : matched;
+        if (raw.isEmpty()) {
             return 0;
         }
+        if (isFragment(text, start, end) || DATE.matcher(raw).matches() || (looksLikeVersion(raw) && !NANP.matcher(raw).matches()) || looksLikeIsbn(raw)
+                || isSsnShaped(raw)) {
+            return 0;
+        }
+        if (looksLikeCard(raw)) {
+            return 0;
+        }
+        boolean valid = UTIL.isValidNumber(number);
         int polarity = Context.polarity(text, start, 4, POSITIVE, NEGATIVE);
+        PhoneNumberUtil.ValidationResult possible = UTIL.isPossibleNumberWithReason(number);
+        if (!valid && possible == PhoneNumberUtil.ValidationResult.IS_POSSIBLE_LOCAL_ONLY) {
+            // a local number without its area code ("555-2671"): a phone number only when a phone word says so
+            return polarity == Context.POSITIVE && hasSeparators(raw) ? BARE_UNASSIGNED + CONTEXT_BOOST : 0;
+        }
+        if (!valid && possible != PhoneNumberUtil.ValidationResult.IS_POSSIBLE) {
+            return 0; // too short or too long for any number of its country
+        }
+        double sure = sureShape(raw, number, valid);
+        if (sure > 0) {
+            if (polarity == Context.POSITIVE) {
+                return Math.min(0.99, sure + SURE_CONTEXT_BOOST);
+            }
+            return polarity == Context.NEGATIVE ? Context.lowered(sure, SURE_CONTEXT_PENALTY) : sure;
+        }
         if (polarity == Context.NEGATIVE) {
             return 0;
         }
-        double base;
-        if (raw.startsWith("+")) {
-            base = INTERNATIONAL;
-        } else if (hasSeparators(raw)) {
-            base = groupedLikeRegion(raw, number) ? GROUPED : MISGROUPED;
-        } else {
-            base = BARE;
-        }
+        double base = hasSeparators(raw) ? (valid ? MISGROUPED : MISGROUPED_UNASSIGNED) : (valid ? BARE : BARE_UNASSIGNED);
         return Math.min(0.99, base + (polarity == Context.POSITIVE ? CONTEXT_BOOST : 0));
+    }
+
+    /** The base confidence of a recognisable phone format, or 0 when the shape is ambiguous. */
+    private static double sureShape(String raw, Phonenumber.PhoneNumber number, boolean valid) {
+        if (isInternational(raw, number)) {
+            return valid ? INTERNATIONAL : UNASSIGNED;
+        }
+        if (number.getCountryCode() == 1 && NANP.matcher(raw).matches()) {
+            return valid ? NATIONAL : UNASSIGNED;
+        }
+        if (hasSeparators(raw) && groupedLikeRegion(raw, number)) {
+            if (valid) {
+                return NATIONAL;
+            }
+            char first = raw.charAt(0);
+            return first == '0' || first == '(' ? UNASSIGNED : 0;
+        }
+        return 0;
+    }
+
+    /** 13 or more digits, not international, passing Luhn: the card rules decide. */
+    private static boolean looksLikeCard(String raw) {
+        if (raw.startsWith("+")) {
+            return false;
+        }
+        StringBuilder d = new StringBuilder(raw.length());
+        for (int i = 0; i < raw.length(); i++) {
+            if (Context.isAsciiDigit(raw.charAt(i))) {
+                d.append(raw.charAt(i));
+            }
+        }
+        return d.length() >= 13 && Checksums.luhn(d);
+    }
+
+    /** {@code +CC ...}, or an international call prefix ({@code 00}, {@code 011}), the number's country code and separators ({@code 0033 1 23 45 67 89}). */
+    private static boolean isInternational(String raw, Phonenumber.PhoneNumber number) {
+        if (raw.startsWith("+")) {
+            return true;
+        }
+        if (!hasSeparators(raw)) {
+            return false; // "00524037528719" is as likely an account number
+        }
+        String digits = raw.replaceAll("[^0-9]", "");
+        String cc = String.valueOf(number.getCountryCode());
+        return (digits.startsWith("00") && digits.startsWith(cc, 2)) || (digits.startsWith("011") && digits.startsWith(cc, 3));
+    }
+
+    /** {@code AAA-GG-SSSS} or {@code AAA GG SSSS} that the SSA could issue: the SSN rules report it. */
+    private static boolean isSsnShaped(String raw) {
+        java.util.regex.Matcher m = SSN_SHAPE.matcher(raw);
+        return m.matches() && SsnDetector.issuable(m.group(1), m.group(3), m.group(4));
     }
 
     /**
@@ -154,7 +264,9 @@ final class PhoneDetector implements Detector {
             }
             if (start > 1 && isJoiner(p)) {
                 char pp = text.charAt(start - 2);
-                if (Context.isAsciiDigit(pp) ? !(p == ' ' && endsTimeOrDecimal(text, start - 2)) : (p != ' ' && Context.isIdentChar(pp))) {
+                // "ORD-2024-..." continues a token; "tel:+1 ..." and "Phone:415-..." are a label and its value
+                if (Context.isAsciiDigit(pp) ? !(p == ' ' && endsTimeOrDecimal(text, start - 2))
+                        : (p != ' ' && p != ':' && Context.isIdentChar(pp))) {
                     return true;
                 }
             }
@@ -200,7 +312,7 @@ final class PhoneDetector implements Detector {
 
     /** {@code 10.0.19045.2965}: dots, but not the 2-4 digit groups of a dotted phone ({@code 01.23.45.67.89}). */
     private static boolean looksLikeVersion(String raw) {
-        if (raw.indexOf('.') < 0) {
+        if (raw.indexOf('.') < 0 || raw.startsWith("+")) {
             return false;
         }
         String[] groups = raw.split("[.]", -1);

@@ -11,6 +11,7 @@ public final class PiiRecordFilterFactory implements RecordFilterFactory {
                 : PiiRedactor.tags();
         PiiScanner.Builder scanner = PiiScanner.builder();
         c.customPatterns().forEach(scanner::customPattern);
+        c.minConfidence().ifPresent(scanner::minConfidence);
         return new PiiRecordFilter(c.policy(), scanner.build(), redactor);
     }
 }

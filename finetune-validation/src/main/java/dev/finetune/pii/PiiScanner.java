@@ -40,7 +40,12 @@ import java.util.regex.PatternSyntaxException;
 public final class PiiScanner {
     /** The phone regions used when the builder is not told otherwise. */
     public static final List<String> DEFAULT_PHONE_REGIONS = List.of("US", "GB", "DE", "FR", "IN", "ES", "IT", "AU");
-    /** Findings below this confidence are dropped unless the builder says otherwise. */
+    /**
+     * Findings below this confidence are dropped unless the builder says otherwise. It keeps recall: the
+     * words around a value of a sure shape (a checksum-valid card or IBAN, an SSN {@code AAA-GG-SSSS}, a
+     * number in a phone format) may lower its confidence, never below this; only ambiguous candidates (a
+     * bare digit run with no phone word, a digit window inside a longer number) stay under it.
+     */
     public static final double DEFAULT_MIN_CONFIDENCE = 0.5;
     /** Confidence of a user pattern's match unless given. */
     public static final double DEFAULT_CUSTOM_CONFIDENCE = 0.9;
@@ -292,7 +297,10 @@ public final class PiiScanner {
             return this;
         }
 
-        /** Findings below this confidence are dropped; in [0, 1], default 0.5. */
+        /**
+         * Findings below this confidence are dropped; in [0, 1], default 0.5 ({@link #DEFAULT_MIN_CONFIDENCE}).
+         * Raising it hides the findings whose context lowered them, trading recall for precision.
+         */
         public Builder minConfidence(double threshold) {
             this.minConfidence = threshold;
             return this;

@@ -15,6 +15,9 @@ import java.util.Optional;
  * (at most 2048 tokens); later ones are ordinary speakers. A turn is every message after the previous
  * Chatbot message up to and including the next one; a turn over 16384 tokens is dropped together with
  * the turns after it (their context would include it), and a conversation left with no turn is dropped.
+ * The warning names each such conversation by its 0-based index in its file (train or eval) and the
+ * number of its turns that were dropped; {@link #cut} is the one place the rule is applied, so the
+ * warning, the turn counts in the metrics and the stored part the trainer reads always agree.
  */
 final class ChatRules extends Rules {
     static final int MAX_PREAMBLE_TOKENS = 2048;
@@ -98,57 +101,69 @@ final class ChatRules extends Rules {
                 stats.preamble = Optional.of(contents[preambleAt]);
             }
         }
-        // Walk the turns; keep messages up to the end of the last turn before the first too-long one.
-        int keptEnd = n;
-        int keptTurns = 0;
-        int tooLongTurns = 0;
-        int turnTokens = 0;
-        int keptTokens = total;
-        boolean cut = false;
-        for (int i = 0; i < n; i++) {
-            if (i == preambleAt) {
-                continue;
-            }
-            turnTokens += tokenizer.countTokens(contents[i]);
-            if (roles[i].equals("Chatbot")) {
-                if (turnTokens > MAX_TURN_TOKENS) {
-                    tooLongTurns++;
-                    if (!cut) {
-                        cut = true;
-                        keptEnd = lastTurnEnd(roles, i, preambleAt);
-                    }
-                } else if (!cut) {
-                    keptTurns++;
-                    keptTokens += turnTokens;
-                }
-                turnTokens = 0;
-            }
+        Cut cut = cut(roles, contents, preambleAt);
+        if (cut.droppedTurns() > 0) {
+            stats.tooLongConversation(stats.received - 1, cut.droppedTurns());
         }
-        if (!cut) {
-            keptTokens += turnTokens; // trailing messages after the last Chatbot reply
-        }
-        if (tooLongTurns > 0) {
-            stats.tooManyTokenPairs.add(line + ":" + tooLongTurns);
-        }
-        if (keptTurns == 0) {
+        if (cut.keptTurns() == 0) {
             stats.tooManyTokens++;
             return null;
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode arr = out.putArray("messages");
-        for (int i = 0; i < keptEnd; i++) {
+        for (int i = 0; i < roles.length; i++) {
+            if (i >= cut.keptEnd() && i != preambleAt) {
+                continue;
+            }
             arr.addObject().put("role", roles[i]).put("content", contents[i]);
         }
-        return new Example(out, keptTokens, keptTurns);
+        return new Example(out, total + cut.keptTokens(), cut.keptTurns());
     }
 
-    /** The index just past the Chatbot message that ends the turn before the one ending at {@code chatbotAt}. */
-    private static int lastTurnEnd(String[] roles, int chatbotAt, int preambleAt) {
-        for (int j = chatbotAt - 1; j >= 0; j--) {
-            if (j != preambleAt && roles[j].equals("Chatbot")) {
-                return j + 1;
+    /**
+     * What the too-long-turn rule keeps of a conversation: the messages {@code [0, keptEnd)}, holding
+     * {@code keptTurns} turns and {@code keptTokens} tokens (preamble not included); {@code droppedTurns}
+     * turns are dropped, the first one over {@link #MAX_TURN_TOKENS} and every turn after it.
+     */
+    record Cut(int keptEnd, int keptTurns, int droppedTurns, int keptTokens) {
+    }
+
+    /**
+     * The one place the rule is applied: a turn (the messages after the previous Chatbot message up to and
+     * including the next one, the preamble left out) over {@link #MAX_TURN_TOKENS} tokens is dropped with
+     * every turn after it, since their context would include it. Messages after the last Chatbot message
+     * are not a turn; they are kept when nothing is cut.
+     */
+    Cut cut(String[] roles, String[] contents, int preambleAt) {
+        int n = roles.length;
+        int kept = 0;
+        int keptEnd = 0;
+        int keptTokens = 0;
+        int turns = 0;
+        int turnTokens = 0;
+        boolean cutting = false;
+        for (int i = 0; i < n; i++) {
+            if (i == preambleAt) {
+                continue;
+            }
+            if (!cutting) {
+                turnTokens += tokenizer.countTokens(contents[i]);
+            }
+            if (roles[i].equals("Chatbot")) {
+                turns++;
+                if (!cutting && turnTokens > MAX_TURN_TOKENS) {
+                    cutting = true;
+                } else if (!cutting) {
+                    kept++;
+                    keptEnd = i + 1;
+                    keptTokens += turnTokens;
+                }
+                turnTokens = 0;
             }
         }
-        return 0;
+        if (!cutting) {
+            return new Cut(n, kept, 0, keptTokens + turnTokens); // trailing messages after the last Chatbot reply stay
+        }
+        return new Cut(keptEnd, kept, turns - kept, keptTokens);
     }
 }

@@ -535,7 +535,7 @@ public final class DatasetValidation implements DatasetValidator {
         if (!st.tooManyTokenPairs.isEmpty()) {
             List<String> pairs = st.tooManyTokenPairs;
             warnings.add(Messages.tooManyTokens(st.eval, String.join(", ", pairs.subList(0, Math.min(pairs.size(), 50)))
-                    + (pairs.size() > 50 ? ", ..." : "")));
+                    + (st.tooLongConversations > 50 ? ", ..." : "")));
         }
         if (st.hardNegativesRemoved > 0) {
             warnings.add(Messages.hardNegativesRemoved(st.eval, st.hardNegativesRemoved));

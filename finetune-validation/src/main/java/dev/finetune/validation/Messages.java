@@ -48,7 +48,10 @@ public final class Messages {
                 + " preamble" + (lines.size() == 1 ? "" : "s") + " over " + maxTokens + " tokens (lines: " + joinLines(lines) + ")";
     }
 
-    /** {@code pairs} is "conversation:turns, ..." with the conversation numbered by its line. */
+    /**
+     * {@code pairs} is "x:y, ...": x the conversation's 0-based index in its part (the service: "the
+     * conversation index x (which starts at 0)"), y how many of its turns are dropped.
+     */
     public static String tooManyTokens(boolean eval, String pairs) {
         return (eval ? "eval" : "train") + " dataset has conversations with too many tokens. conversation number: "
                 + "number of turns with too many tokens is as follows, " + pairs;

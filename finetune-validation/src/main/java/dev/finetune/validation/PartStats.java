@@ -21,7 +21,10 @@ final class PartStats {
     final List<Long> badEncodingLines = new ArrayList<>();
     long duplicates;
     long tooManyTokens;
+    /** "index:droppedTurns" of the first conversations that lost turns to the too-long rule ({@link #MAX_PAIRS_KEPT} at most). */
     final List<String> tooManyTokenPairs = new ArrayList<>();
+    /** How many conversations lost turns to the too-long rule. */
+    long tooLongConversations;
     final List<Long> preamblesTooLong = new ArrayList<>();
     Optional<String> preamble = Optional.empty();
     final IntList tokens = new IntList();
@@ -41,6 +44,19 @@ final class PartStats {
 
     PartStats(boolean eval) {
         this.eval = eval;
+    }
+
+    static final int MAX_PAIRS_KEPT = 51;
+
+    /**
+     * Records that the conversation at 0-based {@code index} in this file (counting every record
+     * received, as {@link #received} does) had {@code droppedTurns} turns dropped.
+     */
+    void tooLongConversation(long index, int droppedTurns) {
+        tooLongConversations++;
+        if (tooManyTokenPairs.size() < MAX_PAIRS_KEPT) {
+            tooManyTokenPairs.add(index + ":" + droppedTurns);
+        }
     }
 
     String name() {

@@ -67,13 +67,202 @@ final class PiiCorpus {
             if (s > 0) {
                 t.add(pick(" ", " ", "\n", " - "));
             }
-            if (rnd.nextDouble() < 0.45) {
+            double r = rnd.nextDouble();
+            if (r < 0.3) {
                 plant(t);
-            } else {
+            } else if (r < 0.55) {
+                plantInContext(t);
+            } else if (r < 0.8) {
                 decoy(t);
+            } else {
+                decoyInContext(t);
             }
         }
         return t.build();
+    }
+
+    // ---------------------------------------------------------------- values among everyday words
+
+    /**
+     * Sentences a customer writes, in English, French, German and Spanish, around the words that also
+     * introduce identifiers (account, reference, order, invoice, ticket, card, number, phone, ID). A value
+     * whose shape is sure (a card passing Luhn, an IBAN, an SSN written AAA-GG-SSSS, a phone number in a
+     * phone format, an e-mail address, a vendor key) is personal data whatever the words say.
+     */
+    static final String[] CONTEXT_TEMPLATES = {
+        "Please update my account: %s.", "account %s", "My account is %s, please check.", "Reference: %s",
+        "ref %s", "Re your order, my details: %s", "Order 88123: please use %s", "Invoice INV-2291, details %s",
+        "ticket #4471: customer gave %s", "Ticket 9921 - %s", "card on file %s", "number %s", "Number: %s",
+        "phone %s", "ID: %s", "my ID is %s", "Account number %s", "Customer ID %s", "order number %s, thanks",
+        "Hi, for invoice 2024-118 use %s.", "See ticket: %s",
+        "Veuillez mettre à jour mon compte : %s.", "compte %s", "référence %s", "Commande n° 4512 : %s",
+        "facture : %s", "numéro de carte %s", "mon numéro : %s", "téléphone : %s", "identifiant %s",
+        "Ticket %s merci", "Numéro de compte %s",
+        "Bitte aktualisieren Sie mein Konto: %s.", "Konto %s", "Referenz %s", "Bestellung 7781: %s",
+        "Rechnung: %s", "Kartennummer %s", "Nummer %s", "Telefon: %s", "Ausweis-ID %s", "Kundennummer %s",
+        "Bestellnummer %s bitte prüfen",
+        "Por favor actualice mi cuenta: %s.", "cuenta %s", "referencia %s", "Pedido 5531: %s",
+        "factura: %s", "número de tarjeta %s", "mi número es %s", "teléfono %s", "identificación %s",
+        "Número de cuenta %s", "ticket de soporte %s"};
+
+    /**
+     * The templates whose words announce an identifier rather than a phone number: after "phone" or a bare
+     * "number", a run of digits is a phone number as far as a reader can tell, so no decoy goes there.
+     */
+    static final String[] DECOY_TEMPLATES = java.util.Arrays.stream(CONTEXT_TEMPLATES)
+            .filter(x -> !java.util.regex.Pattern.compile("(?iu)phone|telefon|teléfono|^number|^nummer|mon numéro|mi número")
+                    .matcher(x).find())
+            .toArray(String[]::new);
+
+    private void plantInContext(Text t) {
+        String label;
+        String value;
+        switch (rnd.nextInt(8)) {
+            case 7:
+                label = "IP_ADDRESS";
+                value = ip();
+                break;
+            case 0:
+                label = "CREDIT_CARD";
+                value = card(rnd);
+                break;
+            case 1:
+                label = "IBAN";
+                value = iban(rnd, rnd.nextBoolean());
+                break;
+            case 2:
+                label = "US_SSN";
+                value = ssn(rnd.nextInt(4) == 0 ? " " : "-");
+                break;
+            case 3:
+            case 4:
+                label = "PHONE_NUMBER";
+                value = rnd.nextInt(3) == 0 ? unlistedPhone() : formattedPhone();
+                break;
+            case 5:
+                label = "EMAIL_ADDRESS";
+                value = email();
+                break;
+            default:
+                label = "SECRET";
+                value = pick("AKIA" + chars(UPPER_ALNUM, 16), "ghp_" + chars(ALNUM, 36), "sk_live_" + chars(ALNUM, 24),
+                        "xoxb-" + digits(11) + "-" + digits(12) + "-" + chars(ALNUM, 24));
+        }
+        sentence(t, label, value, CONTEXT_TEMPLATES);
+    }
+
+    /** An SSN that passes the SSA's rules: area 001-899 but 666, group 01-99, serial 0001-9999. */
+    String ssn(String sep) {
+        int area = 1 + rnd.nextInt(899);
+        if (area == 666) {
+            area = 665;
+        }
+        return String.format("%03d%s%02d%s%04d", area, sep, 1 + rnd.nextInt(99), sep, 1 + rnd.nextInt(9999));
+    }
+
+    /** A valid number of a default region in one of the formats people type. */
+    private String formattedPhone() {
+        String region = pick("US", "GB", "DE", "FR", "IN", "ES", "IT", "AU");
+        PhoneNumber p = validPhone(region);
+        switch (rnd.nextInt(4)) {
+            case 0:
+                return PHONES.format(p, PhoneNumberFormat.INTERNATIONAL);
+            case 1:
+                return PHONES.format(p, PhoneNumberFormat.NATIONAL);
+            case 2:
+                return PHONES.format(p, PhoneNumberFormat.E164);
+            default:
+                return humanVariant(p, region);
+        }
+    }
+
+    /**
+     * A number in an unmistakable phone format whose range may not be assigned: North American
+     * {@code (NXX) NXX-XXXX} and its variants, or {@code +CC} with a national number of that country's
+     * length grouped as people write it.
+     */
+    String unlistedPhone() {
+        String a = (2 + rnd.nextInt(8)) + digits(2);
+        String e = (2 + rnd.nextInt(8)) + digits(2);
+        String l = digits(4);
+        switch (rnd.nextInt(9)) {
+            case 0:
+                return "(" + a + ") " + e + "-" + l;
+            case 1:
+                return a + "-" + e + "-" + l;
+            case 2:
+                return "+1 " + a + "-" + e + "-" + l;
+            case 3:
+                return "+1 (" + a + ") " + e + "-" + l;
+            case 4:
+                return a + "." + e + "." + l;
+            case 5:
+                return "+33 " + (1 + rnd.nextInt(9)) + " " + digits(2) + " " + digits(2) + " " + digits(2) + " " + digits(2);
+            case 6:
+                return "+44 " + (1 + rnd.nextInt(9)) + digits(1) + " " + digits(4) + " " + digits(4);
+            case 7:
+                return "+49 " + (2 + rnd.nextInt(8)) + digits(1) + " " + digits(7);
+            default:
+                return "+34 " + (6 + rnd.nextInt(4)) + digits(2) + " " + digits(3) + " " + digits(3);
+        }
+    }
+
+    /** Identifiers, amounts and dates after the same everyday words; none of them is personal data. */
+    private void decoyInContext(Text t) {
+        String value;
+        switch (rnd.nextInt(12)) {
+            case 0:
+                value = nonCardDigits(6 + rnd.nextInt(11));
+                break;
+            case 1:
+                value = pick("ORD-", "INV-", "TCK-", "REF-", "CMD-", "BST-", "PED-") + (2019 + rnd.nextInt(7)) + "-" + digits(4 + rnd.nextInt(3));
+                break;
+            case 2:
+                value = pick("#", "n° ", "Nr. ", "nº ") + digits(4 + rnd.nextInt(5));
+                break;
+            case 3:
+                value = luhnInvalidCard();
+                break;
+            case 4:
+                value = pick("1Z" + chars(UPPER_ALNUM, 16), "9400 1000 0000 " + digits(4) + " " + digits(4) + " " + digits(2),
+                        digits(4) + " " + digits(4) + " " + digits(4), "JJD" + digits(18), "LX" + digits(9) + "DE");
+                break;
+            case 5:
+                value = pick("$1,234.56", "1.234,56 €", "12 345,00 EUR", "€ 99,90", "CHF 1'250.00", "£12.00", "USD 3,450,000");
+                break;
+            case 6:
+                value = date();
+                break;
+            case 7:
+                value = pick("v", "version ", "Version ", "") + version();
+                break;
+            case 8:
+                value = "ISBN " + isbn13(rnd.nextBoolean());
+                break;
+            case 9:
+                value = chars(UPPER_ALNUM, 8) + "-" + digits(2);
+                break;
+            case 10:
+                value = pick("SSN ", "") + pick("000", "666", "9" + digits(2)) + "-" + digits(2) + "-" + digits(4);
+                break;
+            default:
+                value = "IBAN " + invalidIban();
+        }
+        String tpl = pick(DECOY_TEMPLATES);
+        int at = tpl.indexOf("%s");
+        t.add(tpl.substring(0, at)).add(value).add(tpl.substring(at + 2));
+    }
+
+    /**
+     * {@code n} random digits that are not a card number: a 13-19 digit run that passes Luhn is a card by
+     * the README's definition whatever the words around it, so it is never used as a decoy.
+     */
+    private String nonCardDigits(int n) {
+        String d = digits(n);
+        while (n >= 13 && Checksums.luhn(d)) {
+            d = digits(n);
+        }
+        return d;
     }
 
     // ---------------------------------------------------------------- planted values
@@ -243,7 +432,7 @@ final class PiiCorpus {
                 t.add("Order ORD-" + (2019 + rnd.nextInt(7)) + "-" + digits(6) + " has shipped.");
                 break;
             case 1:
-                t.add(pick("order #", "Order number ", "order id ", "Ref: ", "invoice ") + digits(10 + rnd.nextInt(7))
+                t.add(pick("order #", "Order number ", "order id ", "Ref: ", "invoice ") + nonCardDigits(10 + rnd.nextInt(7))
                         + pick(" is on its way.", " was refunded", ".", " (paid)"));
                 break;
             case 2:
@@ -306,10 +495,10 @@ final class PiiCorpus {
                 t.add("Patent US" + digits(7) + " and lot " + digits(8) + " expire " + date() + ".");
                 break;
             case 21:
-                t.add(pick("Barcode " + digits(13), "EAN " + digits(13), "timestamp " + (1600000000 + rnd.nextInt(200000000)),
+                t.add(pick("Barcode " + nonCardDigits(13), "EAN " + nonCardDigits(13), "timestamp " + (1600000000 + rnd.nextInt(200000000)),
                         "Coordinates 37.7749, -122.4194", "population 8,336,817", "pi is 3.14159265",
                         "Released " + date() + "T10:30:00Z", "room " + digits(4) + ", floor 12", "Deployed at " + digits(10),
-                        "reference code " + digits(16), "vote +1 on this", "batch " + digits(9)) + ".");
+                        "reference code " + nonCardDigits(16), "vote +1 on this", "batch " + digits(9)) + ".");
                 break;
             case 22:
                 // Number-heavy prose with no identifier word in front.

@@ -8,13 +8,13 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /**
- * Precision and recall on the generated labelled corpus (seed 20250915, 1,500 samples), printed as a
+ * Precision and recall on the generated labelled corpus (seed 20250915, 3,000 samples), printed as a
  * table. Run alone with {@code mvn -q -B -pl finetune-validation -am verify -Dtest=PiiQualityTest
  * -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class PiiQualityTest {
     static final long SEED = 20250915L;
-    static final int SAMPLES = 1500;
+    static final int SAMPLES = 3000;
 
     @Test
     void meetsRecallAndPrecisionTargetsOnLabelledCorpus() {
@@ -35,8 +35,11 @@ class PiiQualityTest {
             assertTrue(report.byLabel().containsKey(type), "corpus plants " + type);
             assertTrue(report.byLabel().get(type).truePositives() >= 50, "at least 50 planted " + type + " found");
         }
-        assertTrue(report.overall().recall() >= 0.95, "overall recall " + report.overall().recall() + " >= 0.95");
-        assertTrue(report.overall().precision() >= 0.90, "overall precision " + report.overall().precision() + " >= 0.90");
+        for (PiiQuality.Score s : report.byLabel().values()) {
+            assertTrue(s.recall() >= 0.95, s.label() + " recall " + s.recall() + " >= 0.95");
+        }
+        assertTrue(report.overall().recall() >= 0.98, "overall recall " + report.overall().recall() + " >= 0.98");
+        assertTrue(report.overall().precision() >= 0.95, "overall precision " + report.overall().precision() + " >= 0.95");
     }
 
     @Test

@@ -144,6 +144,32 @@ class PiiUploadTest {
     }
 
     @Test
+    void aValueTheWordsMakeLessLikelyIsRedactedByDefaultAndKeptOnlyAboveAHigherThreshold(@TempDir Path dir) throws IOException {
+        String card = "4111 1111 1111 1111";
+        Path f = dir.resolve("account.jsonl");
+        Files.write(f, List.of(
+                "{\"messages\":[{\"role\":\"User\",\"content\":\"Please update my account: " + card + ".\"},"
+                        + "{\"role\":\"Chatbot\",\"content\":\"Done.\"}]}",
+                "{\"messages\":[{\"role\":\"User\",\"content\":\"Thanks\"},{\"role\":\"Chatbot\",\"content\":\"Welcome.\"}]}"));
+        Path byDefault = dir.resolve("default");
+        try (ClientV2 co = ClientV2.builder().workspace(byDefault).build()) {
+            Dataset d = co.wait(co.datasets().create(f, Optional.empty(), DatasetsCreateRequest.builder().name("account")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50)));
+            assertEquals(1L, d.pii().orElseThrow().findingsByType().get("CREDIT_CARD"));
+        }
+        assertFalse(workspaceContains(byDefault, card), "the card reached the workspace");
+        Path strict = dir.resolve("strict");
+        try (ClientV2 co = ClientV2.builder().workspace(strict).build()) {
+            co.wait(co.datasets().create(f, Optional.empty(), DatasetsCreateRequest.builder().name("account")
+                    .type(DatasetType.CHAT_FINETUNE_INPUT).piiMinConfidence(0.8).build()),
+                    WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(50)));
+        }
+        assertTrue(workspaceContains(strict, card), "a threshold above the lowered confidence keeps the value, as documented");
+        assertThrows(dev.finetune.BadRequestException.class, () -> DatasetsCreateRequest.builder().name("x")
+                .type(DatasetType.CHAT_FINETUNE_INPUT).piiMinConfidence(1.5));
+    }
+
+    @Test
     void userSuppliedPatternsAreRedactedToo(@TempDir Path dir) throws IOException {
         Path ws = dir.resolve("ws");
         Path f = dir.resolve("orders.jsonl");

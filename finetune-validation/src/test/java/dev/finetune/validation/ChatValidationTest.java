@@ -92,14 +92,14 @@ class ChatValidationTest {
     @Test
     void dropsTurnsOver16384TokensWithTheDocumentedWarning() throws Exception {
         List<String> lines = new ArrayList<>(chats(3));
-        // line 4: the second turn is too long; the first is kept
+        // line 4 (index 3): the second turn is too long; the first is kept
         lines.add(chat("User", "short", "Chatbot", "fine", "User", words(16384), "Chatbot", "x"));
-        // line 5: the only turn is too long: the conversation is dropped
+        // line 5 (index 4): the only turn is too long: the conversation is dropped
         lines.add(chat("User", words(16000), "Chatbot", words(385)));
         ValidationReport r = chatRun(dir, lines);
         assertEquals(ValidationStatus.VALIDATED, r.outcome().status(), r.outcome().toString());
         assertTrue(r.outcome().validationWarnings().contains("train dataset has conversations with too many tokens. "
-                + "conversation number: number of turns with too many tokens is as follows, 4:1, 5:1"),
+                + "conversation number: number of turns with too many tokens is as follows, 3:1, 4:1"),
                 r.outcome().validationWarnings().toString());
         long total = r.parts().get(0).examples() + r.parts().get(1).examples();
         assertEquals(4, total);

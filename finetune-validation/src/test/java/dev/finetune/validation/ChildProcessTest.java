@@ -28,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ChildProcessTest {
     @TempDir
     Path dir;
+    /** The last child's standard output, past its "ready" line. */
+    private BufferedReader childOut;
 
     private Process start(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -35,6 +37,7 @@ class ChildProcessTest {
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        childOut = out;
         String line = out.readLine();
         if (!"ready".equals(line)) {
             p.destroyForcibly();
@@ -62,7 +65,8 @@ class ChildProcessTest {
         Path ws = dir.resolve("ws");
         Path file = Fixtures.write(dir, "chats.jsonl", Fixtures.chats(20_000)); // ~1.4 MB, a few hundred ms per upload
         Process child = start("create", ws.toString(), file.toString());
-        Thread.sleep(1500);
+        // the first upload is in; kill the child while it copies the next one (a few hundred ms each)
+        assertEquals("created", childOut.readLine(), "the child reports each upload it got in");
         child.destroyForcibly(); // SIGKILL on Unix
         assertTrue(child.waitFor(10, TimeUnit.SECONDS));
 

@@ -9,7 +9,7 @@ import java.util.Optional;
 /**
  * The other process in the crash and lock tests: {@code hold DIR} opens the workspace and waits;
  * {@code create DIR FILE} uploads FILE again and again. Prints {@code ready} once the workspace is
- * open. (A test helper: it is the one place in these sources that writes to stdout.)
+ * open, and {@code created} after each upload. (A test helper: it is the one place in these sources that writes to stdout.)
  */
 public final class WorkspaceChild {
     private WorkspaceChild() {
@@ -27,6 +27,8 @@ public final class WorkspaceChild {
             for (int i = 0; i < 1000; i++) {
                 co.datasets().create(Path.of(args[2]), Optional.empty(),
                         DatasetsCreateRequest.builder().name("crash " + i).type(DatasetType.CHAT_FINETUNE_INPUT).build());
+                System.out.println("created");
+                System.out.flush();
             }
         }
     }
