@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
                 RerankCommand.class,
                 ClassifyCommand.class,
                 ReferenceCheckCommand.class,
+                ServeCommand.class,
                 BenchCommand.class,
         })
 public final class Main implements Runnable {
