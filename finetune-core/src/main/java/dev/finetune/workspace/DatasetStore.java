@@ -121,7 +121,10 @@ public final class DatasetStore {
      */
     public synchronized boolean update(Dataset d, Runnable afterWrite) {
         Path folder = datasetDir(d.id());
-        if (!Files.isDirectory(folder)) {
+        if (!Files.isRegularFile(folder.resolve(DATASET_FILE))) {
+            // deleted meanwhile; a validation that outlived its dataset may have written parts into a new
+            // folder of the same name: that orphan goes too, so the dataset stays deleted
+            FileOps.deleteTree(folder);
             return false;
         }
         writeJson(folder.resolve(DATASET_FILE), d);
