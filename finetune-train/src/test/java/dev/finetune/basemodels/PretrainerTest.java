@@ -79,4 +79,23 @@ class PretrainerTest {
         java.nio.file.Files.copy(first.resolve("tokenizer.json"), other.resolve("tokenizer.json"));
         assertFalse(BaseModels.sameWeights(shipped, other));
     }
+
+    @Test
+    void theShippedBaseLightIsPretrainedAndInstallsWithoutPretraining(@TempDir Path dir) {
+        BaseModels.Spec spec = BaseModels.BASE_LIGHT;
+        assertTrue(BaseModels.isShipped(spec), "base-light's weights are shipped with the library");
+        Path out = BaseModels.ensure(spec, dir.resolve("base-light"), (s, n, l, t) -> {
+            throw new AssertionError("pretrained instead of installing the shipped weights");
+        }, () -> false);
+        GPT2 m = GPT2Checkpoint.load(out);
+        assertEquals(spec.shape(), m.config());
+        ByteLevelBpe bpe = BpeFiles.load(out);
+        assertTrue(BaseModels.templateIds(bpe).isPresent());
+        // its tokenizer is the one the spec learns from the corpus, and it predicts the book far better
+        // than chance (ln 4096 = 8.3 nats)
+        int[] ids = bpe.encode(BaseModels.corpus(spec.corpus()).substring(20_000, 22_000));
+        int T = Math.min(128, ids.length - 1);
+        float loss = m.forward(java.util.Arrays.copyOfRange(ids, 0, T), java.util.Arrays.copyOfRange(ids, 1, T + 1), 1, T);
+        assertTrue(loss < 5.0f, "loss " + loss);
+    }
 }
