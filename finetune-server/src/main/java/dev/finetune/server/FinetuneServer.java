@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * ClientV2 co = ClientV2.builder().workspace(dir).build();
  * ApiKeys keys = ApiKeys.openOrCreate(co.root());
- * keys.createdKey().ifPresent(k -> System.out.println("API key (shown once): " + k));
+ * keys.createdKey().ifPresent(k -> terminal.show("API key (shown once): " + k));
  * try (FinetuneServer server = FinetuneServer.builder(co, keys).port(8080).closeClient(true).start()) {
  *     server.join();
  * }
