@@ -985,7 +985,10 @@
     // LoRA-only settings say so when full fine-tuning is chosen
     const loraHint = () => ['hp-lora_rank', 'hp-lora_alpha', 'hp-lora_target_modules'].forEach((id) => {
       const hint = document.getElementById(id + '-hint');
-      if (hint) hint.classList.toggle('warn', !isLora());
+      if (!hint) return;
+      if (hint.dataset.text === undefined) hint.dataset.text = hint.textContent;
+      hint.textContent = isLora() ? hint.dataset.text : 'not used by full fine-tuning';
+      hint.classList.toggle('warn', !isLora());
     });
     strategy.addEventListener('change', loraHint);
     loraHint();
