@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@code {"message": ...}} with the service's status codes, and one access-log line per request
  * (method, path, status, milliseconds; never a body, a query string or a key).
  *
+ * <p>Beside the service's endpoints, ours: {@code POST /v1/finetuning/estimate} (a create's body; creates
+ * nothing), {@code GET /v1/finetuning/finetuned-models/{id}/estimate} (the job's own), {@code GET /v1/audit},
+ * and the dashboard's files ({@link DashboardAssets}, served without a key).
+ *
  * <p>Handlers block (Jetty runs them on its pool, or on virtual threads where the JDK has them): the
  * library is a blocking API, and a chat stream is one generation writing events as they come.
  */

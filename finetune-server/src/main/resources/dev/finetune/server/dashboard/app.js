@@ -49,6 +49,7 @@
     window.setTimeout(() => { a.textContent = text; }, 30);
   }
 
+  function plural(n, word) { return fmtInt(n) + ' ' + word + (n === 1 ? '' : 's'); }
   function fmtInt(n) { return n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'); }
   function fmtNum(v, digits) {
     if (v === null || v === undefined || !isFinite(v)) return '—';
@@ -634,7 +635,7 @@
     const warnings = d.validation_warnings || [];
     const pii = d.pii;
     const panel = h('section', { id: 'requirements', class: 'panel ' + (ok ? 'passed' : pending ? '' : 'failed'), 'aria-labelledby': 'req-title' },
-      h('h3', { id: 'req-title' }, 'Data requirements'),
+      h('h3', { id: 'req-title', class: 'req' }, 'Data requirements'),
       h('ul', { class: 'rules' }, T ? T.rules.map((r) => h('li', {}, r)) : h('li', {}, d.dataset_type)),
       h('p', { id: 'req-status', class: 'status ' + d.validation_status },
         ok ? 'Passed: the data meets the requirements.' : pending ? 'Still checking (' + d.validation_status + ')…'
@@ -926,7 +927,7 @@
       try { same = JSON.stringify(buildRequest(W, true).settings) === W.estimateFor; } catch (e) { same = false; }
       body.replaceChildren(h('p', { id: 'estimate-summary', class: same ? '' : 'warn', 'data-current': same ? 'yes' : 'no',
         'data-steps': W.estimate.steps },
-        (same ? 'For these settings: ' : 'For earlier settings (update it): ') + fmtInt(W.estimate.steps) + ' steps, '
+        (same ? 'For these settings: ' : 'For earlier settings (update it): ') + plural(W.estimate.steps, 'step') + ', '
         + fmtInt(W.estimate.trained_tokens) + ' tokens trained, peak memory ' + fmtBytes(W.estimate.peak_memory_bytes)
         + ', about ' + fmtSeconds(W.estimate.seconds) + '.'));
     }
