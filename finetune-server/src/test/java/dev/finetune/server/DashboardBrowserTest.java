@@ -83,6 +83,7 @@ class DashboardBrowserTest {
     Path taskBase;
     Path shots;
     String burstBefore;
+    boolean burstSet;
     final AtomicInteger chooserFiles = new AtomicInteger();
     volatile Path chooserFile;
 
@@ -94,6 +95,7 @@ class DashboardBrowserTest {
             Assumptions.abort("chromium is not installed: the dashboard's browser tests are skipped");
         }
         burstBefore = System.getProperty("finetune.estimateBurstSeconds");
+        burstSet = true;
         System.setProperty("finetune.estimateBurstSeconds", "0.5"); // the estimate's timed burst: short, the counts do not depend on it
         co = ClientV2.builder().workspace(dir.resolve("ws")).build();
         server = FinetuneServer.builder(co, ApiKeys.of(KEY)).port(0).start();
@@ -129,6 +131,9 @@ class DashboardBrowserTest {
         }
         if (co != null) {
             co.close();
+        }
+        if (!burstSet) {
+            return;
         }
         if (burstBefore == null) {
             System.clearProperty("finetune.estimateBurstSeconds");
@@ -548,6 +553,13 @@ class DashboardBrowserTest {
         assertEquals(predictions, textList("#try-classes tbody tr td:nth-child(2)"));
         assertTrue(browser.count("#chart-accuracy circle.pt[data-series=\"eval_accuracy\"]") > 0, "the classifier's accuracy curve");
         shot("42-classify-try-it");
+
+        // deleted elsewhere (another tab, the SDK): its page (a bookmark, say) shows the API's message
+        co.finetuning().deleteFinetunedModel(modelId);
+        String gone = assertThrows(NotFoundException.class, () -> co.finetuning().getFinetunedModel(modelId)).getMessage();
+        go("#/models");
+        go("#/models/" + modelId);
+        browser.waitFor("document.querySelector('#model-failure').textContent === " + Chromium.js(gone), "the page saying the model is gone");
     }
 
     @Test

@@ -330,13 +330,21 @@
     timers = [];
   }
 
-  /** A poll that runs {@code fn} every {@code ms} until it returns false or the page changes. */
-  function poll(fn, ms) {
+  /**
+   * A poll that runs {@code fn} every {@code ms} until it returns false or the page changes. A failure goes to
+   * {@code onError}; a 401 (signed out) or 404 (gone) ends the poll, anything else (the server restarting) retries.
+   */
+  function poll(fn, ms, onError) {
     const t = { stopped: false, id: 0, stop() { this.stopped = true; window.clearTimeout(this.id); } };
     const tick = async () => {
       if (t.stopped) return;
       let again = true;
-      try { again = await fn(); } catch (e) { again = !(e instanceof ApiError && (e.status === 401 || e.status === 404)); }
+      try {
+        again = await fn();
+      } catch (e) {
+        again = !(e instanceof ApiError && (e.status === 401 || e.status === 404));
+        if (onError && !t.stopped && !(e instanceof ApiError && e.status === 401)) onError(e);
+      }
       if (again !== false && !t.stopped) t.id = window.setTimeout(tick, ms);
     };
     timers.push(t);
@@ -1188,7 +1196,7 @@
       $('#try-submit').disabled = !ready;
       $('#try-waiting').hidden = ready;
       return !TERMINAL.includes(model.status);
-    }, POLL_MS);
+    }, POLL_MS, (e) => { failureText.textContent = e.message; });
   }
 
   // --------------------------------------------------------------------------------------- try it
@@ -1382,7 +1390,7 @@
         d.validation_status === 'validated' ? h('p', {}, h('a', { class: 'button', href: '#/new/dataset/' + encodeURIComponent(d.id) },
           'Fine-tune on this dataset')) : null);
       return !done;
-    }, POLL_MS);
+    }, POLL_MS, (e) => { box.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message)); });
   }
 
   function auditPage(view) {
