@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the Cohere REST API (datasets, fine-tuning, v2 chat with streaming, rerank, classify, "
                 + "generate, tokenize) on this workspace, so the official SDKs work against it unchanged.",
-                "Every request but GET /health needs 'Authorization: Bearer KEY'. The first start makes a key, prints "
+                "The dashboard (choose, upload, review, estimate, start and watch a fine-tune) is at the server's address, "
+                + "e.g. http://127.0.0.1:8080/; it signs in with the same key.",
+                "Every request but GET /health and the dashboard's files needs 'Authorization: Bearer KEY'. The first start makes a key, prints "
                 + "it once and stores only its SHA-256 in the workspace.",
                 "Trains in this process: queued and interrupted fine-tunes of the workspace run here; SIGTERM or Ctrl-C "
                 + "stops gracefully (requests in flight finish, a running fine-tune stops at a step boundary and resumes "
@@ -83,6 +85,7 @@ public final class ServeCommand implements Callable<Integer> {
                 out.println("API keys: " + (apiKeyFile != null ? "from " + apiKeyFile : "the workspace's (" + ApiKeys.FILE
                         + "; delete it to make a new one)"));
             }
+            out.println("Dashboard: " + server.uri() + "/ (sign in with the key)");
             out.println("SDK: CohereClientV2({ token: KEY, environment: \"" + server.uri() + "\" })");
             out.flush();
         } catch (RuntimeException e) {

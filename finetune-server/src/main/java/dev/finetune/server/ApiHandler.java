@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@code {"message": ...}} with the service's status codes, and one access-log line per request
  * (method, path, status, milliseconds; never a body, a query string or a key).
  *
+ * <p>Beside the service's endpoints, ours: {@code POST /v1/finetuning/estimate} (a create's body; creates
+ * nothing), {@code GET /v1/finetuning/finetuned-models/{id}/estimate} (the job's own), {@code GET /v1/audit},
+ * and the dashboard's files ({@link DashboardAssets}, served without a key).
+ *
  * <p>Handlers block (Jetty runs them on its pool, or on virtual threads where the JDK has them): the
  * library is a blocking API, and a chat stream is one generation writing events as they come.
  */
@@ -72,6 +76,7 @@ final class ApiHandler extends Handler.Abstract {
     private final GenerationGate gate;
     private final Tokenizing tokenizing;
     private final Path uploads;
+    private final DashboardAssets dashboard = new DashboardAssets();
 
     ApiHandler(ClientV2 co, ApiKeys keys, ServerLimits limits, Path uploads) {
         this.co = co;
@@ -126,6 +131,13 @@ final class ApiHandler extends Handler.Abstract {
             health(x);
             return;
         }
+        if (method.equals("GET") || method.equals("HEAD")) {
+            Optional<DashboardAssets.Asset> asset = dashboard.at(path);
+            if (asset.isPresent()) {
+                x.asset(asset.get(), method.equals("HEAD"));
+                return;
+            }
+        }
         authenticate(x.request);
         String p = String.join("/", seg);
         switch (p) {
@@ -160,6 +172,20 @@ final class ApiHandler extends Handler.Abstract {
                     param(q, "page_token").ifPresent(r::pageToken);
                     x.json(200, co.finetuning().listFinetunedModels(r.build()));
                 }
+            }
+            case "v1/finetuning/estimate" -> {
+                expect(method, "POST");
+                FinetunedModel req = createRequest(x);
+                ObjectNode o = Json.object();
+                // a burst of real training steps: it takes a generation slot like chat does
+                o.set("estimate", Json.toTree(generating(() -> co.finetuning().estimate(req))));
+                x.json(200, o);
+            }
+            case "v1/audit" -> {
+                expect(method, "GET");
+                ObjectNode o = Json.object();
+                co.audit().forEach(o.putArray("records")::add);
+                x.json(200, o);
             }
             case "v2/chat" -> {
                 expect(method, "POST");
@@ -221,6 +247,14 @@ final class ApiHandler extends Handler.Abstract {
                     }
                     default -> throw methodNotAllowed(method);
                 }
+                return;
+            }
+            if (seg.length == 5 && seg[4].equals("estimate")) {
+                expect(method, "GET");
+                co.finetuning().getFinetunedModel(id); // 404 for an unknown id
+                ObjectNode o = Json.object();
+                co.finetuning().jobEstimate(id).ifPresent(e -> o.set("estimate", Json.toTree(e)));
+                x.json(200, o);
                 return;
             }
             if (seg.length == 5 && seg[4].equals("events")) {
@@ -407,12 +441,15 @@ final class ApiHandler extends Handler.Abstract {
     // ------------------------------------------------------------------------------------ fine-tuning
 
     private void createModel(Exchange x) throws IOException {
+        x.json(200, co.finetuning().createFinetunedModel(createRequest(x)));
+    }
+
+    /** The body of a create (or estimate) request: only the caller's part counts, the service fills in id, status and times. */
+    private FinetunedModel createRequest(Exchange x) throws IOException {
         JsonNode b = x.body(limits.maxJsonBytes());
         WireRequests.requireObject(b);
         FinetunedModel sent = Json.treeToValue(b, FinetunedModel.class);
-        // only the caller's part counts: the service fills in id, status and times
-        FinetunedModel req = FinetunedModel.builder().name(sent.name()).settings(sent.settings()).build();
-        x.json(200, co.finetuning().createFinetunedModel(req));
+        return FinetunedModel.builder().name(sent.name()).settings(sent.settings()).build();
     }
 
     // -------------------------------------------------------------------------------------- inference
@@ -692,6 +729,35 @@ final class ApiHandler extends Handler.Abstract {
                 return Json.reader().readTree(buf.toByteArray());
             } catch (JsonProcessingException e) {
                 throw new ApiError(400, "invalid JSON in the request body: " + e.getOriginalMessage());
+            }
+        }
+
+        /**
+         * A dashboard file with its security headers; 304 when the browser's copy is current. The page may
+         * only talk to this origin ({@link DashboardAssets#CSP}).
+         */
+        void asset(DashboardAssets.Asset a, boolean head) throws IOException {
+            var h = response.getHeaders();
+            h.put(HttpHeader.ETAG, a.etag());
+            h.put(HttpHeader.CACHE_CONTROL, "no-cache"); // revalidate: a new jar's page is seen at once
+            h.put("Content-Security-Policy", DashboardAssets.CSP);
+            h.put("X-Content-Type-Options", "nosniff");
+            h.put("Referrer-Policy", "no-referrer");
+            h.put("X-Frame-Options", "DENY");
+            String seen = request.getHeaders().get(HttpHeader.IF_NONE_MATCH);
+            boolean current = seen != null && Arrays.stream(seen.split(",")).map(String::strip).anyMatch(a.etag()::equals);
+            status = current ? 304 : 200;
+            response.setStatus(status);
+            if (current) {
+                Content.Sink.asOutputStream(response).close();
+                return;
+            }
+            h.put(HttpHeader.CONTENT_TYPE, a.contentType());
+            h.put(HttpHeader.CONTENT_LENGTH, a.bytes().length);
+            try (OutputStream out = Content.Sink.asOutputStream(response)) {
+                if (!head) {
+                    out.write(a.bytes());
+                }
             }
         }
 

@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Binds 127.0.0.1 unless told otherwise; every endpoint but {@code GET /health} needs a bearer key.
+ * <p>It also serves the dashboard at {@code /} (see {@link DashboardAssets}): a page in the browser that signs
+ * in with the same key and drives the same API.
+ *
+ * <p>Binds 127.0.0.1 unless told otherwise; every endpoint but {@code GET /health} and the dashboard's
+ * files needs a bearer key.
  * {@link #close()} is graceful: no new connections, requests in flight (a chat stream too) finish within
  * the stop time-out, then, when the server owns the client, the client closes (a running fine-tune
  * stops at a step boundary and resumes on the next start; the workspace lock is released).
