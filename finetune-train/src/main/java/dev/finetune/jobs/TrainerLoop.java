@@ -209,7 +209,7 @@ final class TrainerLoop {
             long t0 = System.nanoTime();
             Task.Step result = task.trainBatch(order, b0, B, epoch);
             float loss = (float) result.loss();
-            tokensSeen += result.tokens();
+            tokensSeen += result.inputTokens(); // the examples' tokens, not the padding beside them
             trainedTokens += result.trainedTokens();
             if (!Float.isFinite(loss)) {
                 throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
@@ -227,6 +227,7 @@ final class TrainerLoop {
             m.put("train_loss", (double) loss);
             m.put("learning_rate", (double) rate);
             m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
+            m.put("padding_share", result.paddingShare());
             boolean evalNow = sc.evaluatesAfter(step);
             boolean improved = false;
             if (evalNow) {
