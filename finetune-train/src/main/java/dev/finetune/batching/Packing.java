@@ -75,6 +75,22 @@ public final class Packing {
             }
         }
 
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Layout l && rows == l.rows && T == l.T && Arrays.equals(row, l.row) && Arrays.equals(offset, l.offset)
+                    && Arrays.equals(length, l.length);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * (31 * (31 * rows + T) + Arrays.hashCode(row)) + Arrays.hashCode(offset)) + Arrays.hashCode(length);
+        }
+
+        @Override
+        public String toString() {
+            return rows + " rows of " + T + " (" + sequences() + " sequences, " + used() + " of " + slots() + " positions used)";
+        }
+
         /** Rows a pass may take when it may hold at most {@code maxSlots} positions (at least one row). */
         public int rowsPerPass(long maxSlots) {
             return (int) Math.max(1, Math.min(rows, maxSlots / T));
