@@ -90,6 +90,9 @@ public final class DatasetsCommand implements Runnable {
         dev.finetune.datasets.PiiPolicy piiPolicy;
         @Option(names = "--pii-pseudonyms", description = "With REDACT: consistent keyed pseudonyms instead of <TYPE> tags.")
         boolean piiPseudonyms;
+        @Option(names = "--pii-min-confidence", paramLabel = "P",
+                description = "The confidence (0 to 1) a personal-data finding needs to count; higher leaves context-lowered findings as written (default: the scanner's 0.5).")
+        Double piiMinConfidence;
         @Option(names = "--retention-days", defaultValue = "30", description = "Purge the dataset's files this many days after upload (default: ${DEFAULT-VALUE}).")
         int retentionDays;
         @Option(names = "--no-wait", description = "Return after the upload; validation continues in the background of this process only while it runs.")
@@ -103,9 +106,13 @@ public final class DatasetsCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             try (ClientV2 co = parent.client()) {
-                DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(name == null ? nameOf(file) : name).type(type)
+                DatasetsCreateRequest.OptionalStage b = DatasetsCreateRequest.builder().name(name == null ? nameOf(file) : name).type(type)
                         .skipMalformedInput(skipMalformed).keepOriginalFile(keepOriginal).csvDelimiter(csvDelimiter)
-                        .piiPolicy(piiPolicy).piiPseudonyms(piiPseudonyms).retentionDays(retentionDays).build();
+                        .piiPolicy(piiPolicy).piiPseudonyms(piiPseudonyms).retentionDays(retentionDays);
+                if (piiMinConfidence != null) {
+                    b.piiMinConfidence(piiMinConfidence);
+                }
+                DatasetsCreateRequest req = b.build();
                 DatasetsCreateResponse r = co.datasets().create(file, Optional.ofNullable(eval), req);
                 if (noWait) {
                     out.println(json ? Json.prettyWriter().writeValueAsString(r) : r.id());

@@ -62,8 +62,15 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "1", description = "training epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--examples", defaultValue = "3000", description = "prompt-completion examples cut from the corpus (default ${DEFAULT-VALUE})")
+    @Option(names = "--examples", defaultValue = "2400", description = "training examples cut from the corpus (default ${DEFAULT-VALUE})")
     int examples;
+
+    @Option(names = "--eval-examples", defaultValue = "200",
+            description = "evaluation examples, the passages after the training ones (default ${DEFAULT-VALUE})")
+    int evalExamples;
+
+    @Option(names = "--learning-rate", defaultValue = "0.001", description = "the fine-tune's learning rate (default ${DEFAULT-VALUE})")
+    double learningRate;
 
     @Override
     public Integer call() throws Exception {
@@ -88,14 +95,17 @@ public final class DemoCommand implements Callable<Integer> {
                     .findFirst().orElse(null);
             if (ds == null) {
                 Path file = Files.createTempFile("tinyshakespeare", ".jsonl");
+                Path evalFile = Files.createTempFile("tinyshakespeare-eval", ".jsonl");
                 try {
-                    int n = writeDataset(file, examples);
-                    out.printf("Dataset: %d prompt-completion examples from tinyshakespeare.txt; validating...%n", n);
+                    int[] n = writeDataset(file, evalFile, examples, evalExamples);
+                    out.printf("Dataset: %d + %d (eval) prompt-completion examples from tinyshakespeare.txt; validating...%n", n[0], n[1]);
                     out.flush();
-                    ds = co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(DATASET_NAME)
-                            .type(DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT).piiPolicy(PiiPolicy.OFF).build()), WaitOptions.timeout(Duration.ofMinutes(10)).interval(Duration.ofMillis(200)));
+                    ds = co.wait(co.datasets().create(file, n[1] == 0 ? Optional.empty() : Optional.of(evalFile),
+                            DatasetsCreateRequest.builder().name(DATASET_NAME).type(DatasetType.PROMPT_COMPLETION_FINETUNE_INPUT)
+                                    .piiPolicy(PiiPolicy.OFF).build()), WaitOptions.timeout(Duration.ofMinutes(10)).interval(Duration.ofMillis(200)));
                 } finally {
                     Files.deleteIfExists(file);
+                    Files.deleteIfExists(evalFile);
                 }
             }
             out.printf("Dataset %s: %s%n", ds.id(), ds.validationStatus());
@@ -109,7 +119,7 @@ public final class DemoCommand implements Callable<Integer> {
                 FinetunedModel created = co.finetuning().createFinetunedModel(FinetunedModel.builder().name(MODEL_NAME)
                         .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_GENERATIVE, "base-light"))
                                 .datasetId(ds.id()).hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL)
-                                        .trainEpochs(epochs).trainBatchSize(16).learningRate(0.001).seed(1).build())
+                                        .trainEpochs(epochs).trainBatchSize(16).learningRate(learningRate).seed(1).build())
                                 .build()).build()).finetunedModel();
                 try {
                     model = co.wait(created);
@@ -150,13 +160,17 @@ public final class DemoCommand implements Callable<Integer> {
 
     /**
      * Cuts the corpus into passages of about eight lines: the first two lines are the prompt, the rest
-     * the completion. Passages containing the demo's Hamlet lines are left out.
+     * the completion. The first {@code trainMax} passages go to {@code train}, the next {@code evalMax}
+     * to {@code eval}. Passages containing the demo's Hamlet lines are left out.
+     *
+     * @return the examples written to each file
      */
-    static int writeDataset(Path file, int max) throws Exception {
+    static int[] writeDataset(Path train, Path eval, int trainMax, int evalMax) throws Exception {
         String[] lines = BaseModels.corpus("tinyshakespeare.txt").split("\n");
-        int n = 0;
-        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            for (int i = 0; i + 8 <= lines.length && n < max; i += 8) {
+        int[] n = new int[2];
+        try (BufferedWriter tw = Files.newBufferedWriter(train, StandardCharsets.UTF_8);
+                BufferedWriter ew = Files.newBufferedWriter(eval, StandardCharsets.UTF_8)) {
+            for (int i = 0; i + 8 <= lines.length && (n[0] < trainMax || n[1] < evalMax); i += 8) {
                 String prompt = lines[i] + "\n" + lines[i + 1] + "\n";
                 StringBuilder completion = new StringBuilder();
                 for (int j = i + 2; j < i + 8; j++) {
@@ -169,9 +183,11 @@ public final class DemoCommand implements Callable<Integer> {
                 ObjectNode o = Json.object();
                 o.put("prompt", prompt);
                 o.put("completion", completion.toString());
+                int f = n[0] < trainMax ? 0 : 1;
+                BufferedWriter w = f == 0 ? tw : ew;
                 w.write(Json.writer().writeValueAsString(o));
                 w.write('\n');
-                n++;
+                n[f]++;
             }
         }
         return n;

@@ -52,6 +52,10 @@ public final class PiiCommand implements Runnable {
         @Option(names = "--region", paramLabel = "XX", description = "phone number regions (ISO 3166, repeatable; default US GB DE FR IN ES IT AU)")
         List<String> regions = new ArrayList<>();
 
+        @Option(names = "--min-confidence", paramLabel = "P", defaultValue = "0.5",
+                description = "the confidence (0 to 1) a finding needs to count; higher leaves context-lowered findings as written (default ${DEFAULT-VALUE})")
+        double minConfidence;
+
         @Option(names = "--max-locations", defaultValue = "50", description = "places listed at most (default ${DEFAULT-VALUE})")
         int maxLocations;
 
@@ -60,7 +64,11 @@ public final class PiiCommand implements Runnable {
             if (!Files.isRegularFile(file)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), file + ": no such file");
             }
-            PiiScanner.Builder b = PiiScanner.builder();
+            if (!(minConfidence >= 0 && minConfidence <= 1)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--min-confidence: " + minConfidence + " is outside the allowed range 0 to 1 (inclusive)");
+            }
+            PiiScanner.Builder b = PiiScanner.builder().minConfidence(minConfidence);
             if (!regions.isEmpty()) {
                 b.phoneRegions(regions);
             }

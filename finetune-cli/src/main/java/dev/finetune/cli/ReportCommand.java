@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code finetune finetune report ID [--out FILE.html]}: one self-contained HTML page about a fine-tune. */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Write a fine-tune's report: one self-contained HTML page (no network) with the loss and accuracy "
-                + "curves, the before/after table with 95% intervals, the hyperparameters, the dataset's counts and the events.")
+                + "curves, the before/after table with 95%% intervals, the hyperparameters, the dataset's counts and the events.")
 final class ReportCommand extends FinetuneCommand.ById {
     @Option(names = "--out", paramLabel = "FILE.html",
             description = "where to write the page (default: report.html in the model's folder)")

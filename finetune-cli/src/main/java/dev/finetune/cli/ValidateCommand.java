@@ -67,6 +67,10 @@ public final class ValidateCommand implements Callable<Integer> {
             description = "Personal data found: REDACT (samples show tags), REJECT (fail), WARN (report) or OFF (default: ${DEFAULT-VALUE}).")
     dev.finetune.datasets.PiiPolicy piiPolicy;
 
+    @Option(names = "--pii-min-confidence", paramLabel = "P",
+            description = "The confidence (0 to 1) a personal-data finding needs to count; higher leaves context-lowered findings as written (default: the scanner's 0.5).")
+    Double piiMinConfidence;
+
     @Option(names = "--skip-malformed", description = "Drop malformed rows (listed in the warnings) instead of failing.")
     boolean skipMalformed;
 
@@ -95,8 +99,12 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         CheckOptions options;
         try {
-            options = CheckOptions.builder().skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy)
-                    .tokenizer(tokenizer).build();
+            CheckOptions.Builder ob = CheckOptions.builder().skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter)
+                    .piiPolicy(piiPolicy).tokenizer(tokenizer);
+            if (piiMinConfidence != null) {
+                ob.piiMinConfidence(piiMinConfidence);
+            }
+            options = ob.build();
         } catch (BadRequestException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -118,8 +126,12 @@ public final class ValidateCommand implements Callable<Integer> {
                 report.set(r);
                 return r.outcome();
             }).build()) {
-                DatasetsCreateRequest req = DatasetsCreateRequest.builder().name(DatasetsCommand.nameOf(file)).type(type)
-                        .skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy).build();
+                DatasetsCreateRequest.OptionalStage rb = DatasetsCreateRequest.builder().name(DatasetsCommand.nameOf(file)).type(type)
+                        .skipMalformedInput(skipMalformed).csvDelimiter(csvDelimiter).piiPolicy(piiPolicy);
+                if (piiMinConfidence != null) {
+                    rb.piiMinConfidence(piiMinConfidence);
+                }
+                DatasetsCreateRequest req = rb.build();
                 DatasetsCreateResponse created = co.datasets().create(file, Optional.ofNullable(eval), req);
                 try {
                     dataset = co.wait(created, WaitOptions.timeout(Duration.ofDays(1)).interval(Duration.ofMillis(100)));

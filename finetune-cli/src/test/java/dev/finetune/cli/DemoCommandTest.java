@@ -17,12 +17,18 @@ class DemoCommandTest {
     @Test
     void theDemoDatasetIsValidPromptCompletionWithoutTheScoredText(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("d.jsonl");
-        int n = DemoCommand.writeDataset(f, 500);
+        Path e = dir.resolve("e.jsonl");
+        int[] n = DemoCommand.writeDataset(f, e, 500, 40);
         List<String> lines = Files.readAllLines(f);
-        assertEquals(500, n);
-        assertEquals(n, lines.size());
+        List<String> evalLines = Files.readAllLines(e);
+        assertEquals(500, n[0]);
+        assertEquals(40, n[1]);
+        assertEquals(n[0], lines.size());
+        assertEquals(n[1], evalLines.size());
+        // the evaluation passages are not training passages
+        assertTrue(evalLines.stream().noneMatch(lines::contains));
         ObjectMapper om = new ObjectMapper();
-        for (String l : lines) {
+        for (String l : (Iterable<String>) java.util.stream.Stream.concat(lines.stream(), evalLines.stream())::iterator) {
             JsonNode o = om.readTree(l);
             assertTrue(o.path("prompt").isTextual() && o.path("completion").isTextual());
             assertFalse(o.path("completion").asText().isBlank());

@@ -35,6 +35,34 @@ class PiiAndAuditCommandTest {
     }
 
     @Test
+    void theConfidenceThresholdLeavesContextLoweredFindingsAlone(@TempDir Path dir) throws Exception {
+        // "account" before a card number lowers its confidence below 0.8 (but not below the default 0.5)
+        Path f = dir.resolve("data.jsonl");
+        Files.write(f, List.of("{\"text\":\"my account: 4111 1111 1111 1111\"}"));
+        assertEquals(0, run("pii", "scan", "--json", f.toString()));
+        assertTrue(out.toString().contains("\"CREDIT_CARD\" : 1"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("pii", "scan", "--json", "--min-confidence", "0.8", f.toString()));
+        assertFalse(out.toString().contains("CREDIT_CARD"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(2, run("pii", "scan", "--min-confidence", "1.5", f.toString()));
+
+        Path chat = dir.resolve("chat.jsonl");
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            rows.append("{\"messages\":[{\"role\":\"User\",\"content\":\"my account: 4111 1111 1111 1111, question ").append(i)
+                    .append("\"},{\"role\":\"Chatbot\",\"content\":\"answer ").append(i).append("\"}]}\n");
+        }
+        Files.writeString(chat, rows);
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("validate", "--type", "chat-finetune-input", "--json", chat.toString()));
+        assertTrue(out.toString().contains("CREDIT_CARD"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("validate", "--type", "chat-finetune-input", "--json", "--pii-min-confidence", "0.8", chat.toString()));
+        assertFalse(out.toString().contains("CREDIT_CARD"), out.toString());
+    }
+
+    @Test
     void auditPrintsRecordsAndSkipsATornLastLine(@TempDir Path dir) throws Exception {
         Path ws = dir.resolve("ws");
         assertEquals(0, run("audit", "--workspace", ws.toString()));

@@ -12,9 +12,7 @@ public record ListEventsRequest(int pageSize, Optional<String> pageToken,
     public static final int MAX_PAGE_SIZE = 1000;
 
     public ListEventsRequest {
-        pageToken = pageToken == null ? Optional.empty() : pageToken;
-        Paging.checkSize(pageSize, MAX_PAGE_SIZE);
-        Paging.offset(pageToken);
+        pageToken = Paging.checked(pageSize, pageToken, MAX_PAGE_SIZE);
         orderBy = orderBy == null ? Optional.empty() : orderBy;
         orderBy.ifPresent(o -> {
             if (!o.equals("created_at") && !o.equals("created_at desc") && !o.equals("created_at asc")) {
@@ -27,19 +25,11 @@ public record ListEventsRequest(int pageSize, Optional<String> pageToken,
         return new Builder();
     }
 
-    public static final class Builder {
-        private int pageSize = DEFAULT_PAGE_SIZE;
-        private Optional<String> pageToken = Optional.empty();
+    public static final class Builder extends Paging.Builder<Builder> {
         private Optional<String> orderBy = Optional.empty();
 
-        public Builder pageSize(int n) {
-            this.pageSize = n;
-            return this;
-        }
-
-        public Builder pageToken(String token) {
-            this.pageToken = Optional.ofNullable(token);
-            return this;
+        private Builder() {
+            super(DEFAULT_PAGE_SIZE);
         }
 
         /** {@code created_at desc} (newest first, the default) or {@code created_at asc}. */

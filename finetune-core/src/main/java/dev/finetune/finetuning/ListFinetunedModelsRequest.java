@@ -11,27 +11,17 @@ public record ListFinetunedModelsRequest(int pageSize, Optional<String> pageToke
     public static final int MAX_PAGE_SIZE = 1000;
 
     public ListFinetunedModelsRequest {
-        pageToken = pageToken == null ? Optional.empty() : pageToken;
-        Paging.checkSize(pageSize, MAX_PAGE_SIZE);
-        Paging.offset(pageToken);
+        pageToken = Paging.checked(pageSize, pageToken, MAX_PAGE_SIZE);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    public static final class Builder {
-        private int pageSize = DEFAULT_PAGE_SIZE;
-        private Optional<String> pageToken = Optional.empty();
+    public static final class Builder extends Paging.Builder<Builder> {
 
-        public Builder pageSize(int n) {
-            this.pageSize = n;
-            return this;
-        }
-
-        public Builder pageToken(String token) {
-            this.pageToken = Optional.ofNullable(token);
-            return this;
+        private Builder() {
+            super(DEFAULT_PAGE_SIZE);
         }
 
         public ListFinetunedModelsRequest build() {

@@ -17,6 +17,44 @@ public final class Paging {
         Ranges.check("page_size", pageSize, 1, max);
     }
 
+    /**
+     * A list request's checks: {@code page_size} 1 to {@code max}, and a token this library gave out.
+     *
+     * @return the token, empty for null
+     */
+    public static Optional<String> checked(int pageSize, Optional<String> pageToken, int max) {
+        Optional<String> token = pageToken == null ? Optional.empty() : pageToken;
+        checkSize(pageSize, max);
+        offset(token);
+        return token;
+    }
+
+    /** What every list request's builder sets: the page size (from its default) and the token. */
+    public abstract static class Builder<B extends Builder<B>> {
+        int pageSize;
+        Optional<String> pageToken = Optional.empty();
+
+        Builder(int defaultPageSize) {
+            this.pageSize = defaultPageSize;
+        }
+
+        public B pageSize(int n) {
+            this.pageSize = n;
+            return self();
+        }
+
+        /** The previous page's {@code next_page_token}; null for the first page. */
+        public B pageToken(String token) {
+            this.pageToken = Optional.ofNullable(token);
+            return self();
+        }
+
+        @SuppressWarnings("unchecked")
+        private B self() {
+            return (B) this;
+        }
+    }
+
     /** The offset a token stands for; tokens are the offsets this library gave out, as decimal text. */
     public static int offset(Optional<String> pageToken) {
         if (pageToken.isEmpty() || pageToken.get().isEmpty()) {

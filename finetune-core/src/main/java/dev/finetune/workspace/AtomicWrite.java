@@ -31,8 +31,23 @@ public final class AtomicWrite {
         void writeTo(OutputStream out) throws IOException;
     }
 
+    /** Writes a file's content through its open channel (for positioned or bulk writes). */
+    @FunctionalInterface
+    public interface ChannelContent {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
     /** Writes {@code target} atomically; on failure the target is unchanged and the temporary removed. */
     public static void write(Path target, Content content) throws IOException {
+        writeChannel(target, ch -> {
+            OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            content.writeTo(out);
+            out.flush(); // not closed: closing the stream would close the channel before it is forced
+        });
+    }
+
+    /** As {@link #write(Path, Content)}, the content written through the temporary's channel. */
+    public static void writeChannel(Path target, ChannelContent content) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
@@ -41,11 +56,8 @@ public final class AtomicWrite {
         Path tmp = dir.resolve("." + abs.getFileName() + TMP_MARK + HexFormat.of().formatHex(salt));
         boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    OutputStream raw = Channels.newOutputStream(ch);
-                    OutputStream out = new java.io.BufferedOutputStream(raw, 1 << 16)) {
-                content.writeTo(out);
-                out.flush();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                content.writeTo(ch);
                 ch.force(true);
             }
             move(tmp, abs);

@@ -7,8 +7,18 @@ final class Checksums {
 
     /** Luhn (mod 10) over ASCII digits; true when the last digit is the right check digit. */
     static boolean luhn(CharSequence digits) {
+        return luhnSum(digits, false) % 10 == 0;
+    }
+
+    /** The digit that makes {@code payload + digit} Luhn-valid. */
+    static int luhnCheckDigit(CharSequence payload) {
+        return (10 - luhnSum(payload, true) % 10) % 10;
+    }
+
+    /** Luhn's weighted digit sum from the right; {@code doubleLast}: whether the rightmost digit is doubled. */
+    private static int luhnSum(CharSequence digits, boolean doubleLast) {
         int sum = 0;
-        boolean dbl = false;
+        boolean dbl = doubleLast;
         for (int i = digits.length() - 1; i >= 0; i--) {
             int d = digits.charAt(i) - '0';
             if (dbl) {
@@ -20,25 +30,7 @@ final class Checksums {
             sum += d;
             dbl = !dbl;
         }
-        return sum % 10 == 0;
-    }
-
-    /** The digit that makes {@code payload + digit} Luhn-valid. */
-    static int luhnCheckDigit(CharSequence payload) {
-        int sum = 0;
-        boolean dbl = true;
-        for (int i = payload.length() - 1; i >= 0; i--) {
-            int d = payload.charAt(i) - '0';
-            if (dbl) {
-                d *= 2;
-                if (d > 9) {
-                    d -= 9;
-                }
-            }
-            sum += d;
-            dbl = !dbl;
-        }
-        return (10 - sum % 10) % 10;
+        return sum;
     }
 
     /**

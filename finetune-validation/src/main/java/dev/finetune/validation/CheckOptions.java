@@ -31,6 +31,7 @@ public final class CheckOptions {
     private final boolean skipMalformedInput;
     private final PiiPolicy piiPolicy;
     private final Map<String, String> piiCustomPatterns;
+    private final Optional<Double> piiMinConfidence;
     private final Supplier<? extends Tokenizer> tokenizer;
 
     private CheckOptions(Builder b, DatasetsCreateRequest checked) {
@@ -38,6 +39,7 @@ public final class CheckOptions {
         this.skipMalformedInput = checked.skipMalformedInput();
         this.piiPolicy = checked.piiPolicy();
         this.piiCustomPatterns = checked.piiCustomPatterns();
+        this.piiMinConfidence = checked.piiMinConfidence();
         this.tokenizer = b.tokenizer;
     }
 
@@ -70,6 +72,11 @@ public final class CheckOptions {
         return piiCustomPatterns;
     }
 
+    /** The confidence a PII finding needs to count, as an upload's {@code pii_min_confidence}; empty: the scanner's default. */
+    public Optional<Double> piiMinConfidence() {
+        return piiMinConfidence;
+    }
+
     /** The tokenizer that counts tokens, when one was given; GPT-2's otherwise. */
     public Optional<Supplier<? extends Tokenizer>> tokenizer() {
         return Optional.ofNullable(tokenizer);
@@ -79,6 +86,7 @@ public final class CheckOptions {
     public String toString() {
         return "CheckOptions{csvDelimiter=" + csvDelimiter + ", skipMalformedInput=" + skipMalformedInput + ", piiPolicy="
                 + piiPolicy + (piiCustomPatterns.isEmpty() ? "" : ", piiCustomPatterns=" + piiCustomPatterns.keySet())
+                + piiMinConfidence.map(c -> ", piiMinConfidence=" + c).orElse("")
                 + (tokenizer == null ? "" : ", tokenizer=given") + "}";
     }
 
@@ -88,6 +96,7 @@ public final class CheckOptions {
         private boolean skipMalformedInput;
         private PiiPolicy piiPolicy = PiiPolicy.REDACT;
         private final Map<String, String> piiCustomPatterns = new TreeMap<>();
+        private Double piiMinConfidence;
         private Supplier<? extends Tokenizer> tokenizer;
 
         private Builder() {
@@ -131,6 +140,18 @@ public final class CheckOptions {
             return this;
         }
 
+        /**
+         * The confidence (0 to 1) a PII finding needs to be counted and redacted; the same rule and message as
+         * an upload's {@code piiMinConfidence}. Lower finds more (names in ordinary sentences), higher finds less.
+         *
+         * @throws BadRequestException when the threshold is outside 0 to 1
+         */
+        public Builder piiMinConfidence(double threshold) {
+            upload().piiMinConfidence(threshold);
+            this.piiMinConfidence = threshold;
+            return this;
+        }
+
         /** Counts tokens with {@code tokenizer} instead of GPT-2's (use the tokenizer of the model you will train). */
         public Builder tokenizer(Tokenizer tokenizer) {
             if (tokenizer == null) {
@@ -154,6 +175,9 @@ public final class CheckOptions {
             DatasetsCreateRequest.OptionalStage upload = upload().csvDelimiter(csvDelimiter).skipMalformedInput(skipMalformedInput)
                     .piiPolicy(piiPolicy);
             piiCustomPatterns.forEach(upload::piiCustomPattern);
+            if (piiMinConfidence != null) {
+                upload.piiMinConfidence(piiMinConfidence);
+            }
             return new CheckOptions(this, upload.build());
         }
 

@@ -61,7 +61,7 @@ public final class DatasetCheck {
         // the upload's own PII step (with OFF it does nothing, and the outcome says so as an upload's does); type tags,
         // since pseudonyms need a workspace's key and a check keeps no data to protect
         PiiRecordFilter pii = new PiiRecordFilterFactory().create(new RecordFilterFactory.Context("check", type,
-                options.piiPolicy(), false, null, options.piiCustomPatterns()));
+                options.piiPolicy(), false, null, options.piiCustomPatterns(), options.piiMinConfidence()));
         ValidationReport r = validation.check(type, train, eval, options.skipMalformedInput(), options.csvDelimiter(), pii);
         Optional<PiiFindings> findings = options.piiPolicy() == PiiPolicy.OFF ? Optional.empty() : Optional.of(pii.findings());
         return new ValidationReport(r.outcome(), r.parts(), findings);
