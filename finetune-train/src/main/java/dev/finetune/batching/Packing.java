@@ -95,6 +95,14 @@ public final class Packing {
         public int rowsPerPass(long maxSlots) {
             return (int) Math.max(1, Math.min(rows, maxSlots / T));
         }
+
+        /**
+         * Rows a pass may take when it may hold at most {@code maxSlots} positions and {@code maxSquares}
+         * attention weights per head (rows × T², the model's dense (T,T) matrix per row): at least one row.
+         */
+        public int rowsPerPass(long maxSlots, long maxSquares) {
+            return (int) Math.max(1, Math.min(rowsPerPass(maxSlots), maxSquares / ((long) T * T)));
+        }
     }
 
     /** {@code 1 - used / slots}, 0 when nothing was computed. */

@@ -16,15 +16,17 @@ import java.util.Map;
  *
  * <p><b>Batches are packed</b> ({@link Packing}): the {@code train_batch_size} examples of a step (the
  * contract: that many examples per optimizer step, in the trainer's seeded order) are laid whole, one
- * after the other, into as few rows as first-fit decreasing finds, the row length chosen per step between
- * the batch's longest example and the longest of the dataset (at most the context); the model keeps them
- * apart (each example attends only to itself, its positions restart at 0). The loss is what it was
- * unpacked: the mean cross-entropy over every trained token of the step's examples. When the rows' logits
- * exceed {@link #MICRO_BATCH_LOGITS_BYTES}, the rows are split into passes of at most as many positions
- * as an unpadded micro-batch had (whole rows, so an example is never split) and the gradients accumulated,
- * each pass's summed loss divided by the whole step's trained-token count: gradient accumulation inside
- * one optimizer step, which changes nothing but memory. {@code -Dfinetune.packing=false} restores the
- * unpacked layout (every example a row padded to the dataset's longest), for comparisons.
+ * after the other, into as few positions as first-fit decreasing finds ({@link Packing#pack}); the model
+ * keeps them apart (each example attends only to itself, its positions restart at 0). The row length is
+ * chosen per step between the batch's longest example and {@link #rowCap()} (√mb times the dataset's
+ * longest T: a row may be longer than the context, its examples' positions stay within it), and the rows
+ * run in passes that hold no more positions (mb·T) and attention weights (mb·T² per head) than an unpacked
+ * micro-batch did, so packing never needs more memory. The loss is what it was unpacked: the mean
+ * cross-entropy over every trained token of the step's examples. With more than one pass (whole rows, so
+ * an example is never split) the gradients accumulate, each pass's summed loss divided by the whole step's
+ * trained-token count: gradient accumulation inside one optimizer step, which changes nothing but memory.
+ * {@code -Dfinetune.packing=false} restores the unpacked layout (every example a row padded to the
+ * dataset's longest, micro-batches of mb rows), for comparisons.
  */
 final class LanguageModelTask implements Task {
     /** Logits memory a micro-batch may use; larger batches accumulate gradients over micro-batches. */
@@ -77,6 +79,19 @@ final class LanguageModelTask implements Task {
         return mb;
     }
 
+    /**
+     * The longest packed row: T·√mb, where one row's (T,T) attention weights take what mb unpacked rows'
+     * took, and at most the mb·T positions of a micro-batch (T when mb is 1).
+     */
+    int rowCap() {
+        return (int) Math.max(T, Math.min((long) mb * T, (long) Math.floor(T * Math.sqrt(mb))));
+    }
+
+    /** Rows of {@code lay} per pass: at most an unpacked micro-batch's positions (mb·T) and attention weights (mb·T²). */
+    private int rowsPerPass(Packing.Layout lay) {
+        return lay.rowsPerPass((long) mb * T, (long) mb * T * T);
+    }
+
     @Override
     public int size() {
         return train.size();
@@ -88,7 +103,7 @@ final class LanguageModelTask implements Task {
             return trainPadded(order, b0, B);
         }
         int n = Math.max(0, Math.min(B, order.length - b0));
-        Packing.Layout lay = layout(train, order, b0, n, T);
+        Packing.Layout lay = layout(train, order, b0, n, T, rowCap());
         fill(train, order, b0, lay, tokens, targets, positions);
         int Tr = lay.T();
         int R = lay.rows();
@@ -97,7 +112,7 @@ final class LanguageModelTask implements Task {
             batchTargets += targets[i] == CausalLM.IGNORE_INDEX ? 0 : 1;
         }
         double lossSum = 0;
-        int per = lay.rowsPerPass((long) mb * T);
+        int per = rowsPerPass(lay);
         for (int r0 = 0; r0 < R; r0 += per) {
             int rows = Math.min(per, R - r0);
             System.arraycopy(tokens, r0 * Tr, microTokens, 0, rows * Tr);
@@ -145,12 +160,12 @@ final class LanguageModelTask implements Task {
 
     /**
      * The packed layout of examples {@code order[b0 .. b0+n)} (sequence i is example {@code order[b0+i]}),
-     * rows at most {@code cap} long.
+     * each cut at T (as unpacked), rows at most {@code cap} (≥ T) long.
      */
-    static Packing.Layout layout(List<ChatTemplate.Example> data, int[] order, int b0, int n, int cap) {
+    static Packing.Layout layout(List<ChatTemplate.Example> data, int[] order, int b0, int n, int T, int cap) {
         int[] lengths = new int[n];
         for (int i = 0; i < n; i++) {
-            lengths[i] = inputLength(data.get(order[b0 + i]), cap);
+            lengths[i] = inputLength(data.get(order[b0 + i]), T);
         }
         return Packing.pack(lengths, cap);
     }
@@ -202,8 +217,8 @@ final class LanguageModelTask implements Task {
             }
         }
         if (packing) {
-            Packing.Layout lay = layout(train, order, b0, Math.max(0, Math.min(B, order.length - b0)), T);
-            long bt = (long) lay.rowsPerPass((long) mb * T) * lay.T();
+            Packing.Layout lay = layout(train, order, b0, Math.max(0, Math.min(B, order.length - b0)), T, rowCap());
+            long bt = (long) rowsPerPass(lay) * lay.T();
             return new Plan(trained, input, lay.slots(), bt, bt * lay.T());
         }
         int micro = (B + mb - 1) / mb;

@@ -125,8 +125,8 @@ public interface CausalLM {
      * else the previous position + 1 (see {@link #checkPositions}). A token attends only to the earlier tokens
      * of its own sequence and gets the position embedding (GPT-2) or rotation (RoPE) of its own position, so
      * each sequence of a packed row computes what it computes alone in a row of its own (to float rounding).
-     * The backward pass uses the same packing. {@code positions} null: one sequence per row, as the
-     * unpacked overload.
+     * The backward pass uses the same packing. A packed row may be longer than the context: only each
+     * position must be below it. {@code positions} null: one sequence per row, as the unpacked overload.
      */
     float forward(int[] tokens, int[] targets, int[] positions, int B, int T);
 
@@ -134,10 +134,11 @@ public interface CausalLM {
     void forwardHidden(int[] tokens, int[] positions, int B, int T);
 
     /**
-     * Checks packed-row positions (B,T): each row starts at 0 and every position is 0 (a new sequence) or
-     * the previous one + 1. Throws naming the first bad index. Null passes (no packing).
+     * Checks packed-row positions (B,T): each row starts at 0, every position is 0 (a new sequence) or
+     * the previous one + 1, and below {@code maxSeqLen}. Throws naming the first bad index. Null passes
+     * (no packing).
      */
-    static void checkPositions(int[] positions, int B, int T) {
+    static void checkPositions(int[] positions, int B, int T, int maxSeqLen) {
         if (positions == null) {
             return;
         }
@@ -152,6 +153,10 @@ public interface CausalLM {
                     throw new IllegalArgumentException("position " + p + " at index " + i + " (row " + b + ", column " + t
                             + ") neither starts a sequence (0) nor follows " + (t == 0 ? "the row start" : "position "
                             + positions[i - 1]));
+                }
+                if (p >= maxSeqLen) {
+                    throw new IllegalArgumentException("position " + p + " at index " + i + " (row " + b + ", column " + t
+                            + ") is past the context of " + maxSeqLen + " positions: a packed sequence is at most that long");
                 }
             }
         }

@@ -388,8 +388,8 @@ public final class GPT2 implements CausalLM {
     public float forward(int[] tokens, int[] targets, int[] positions, int B, int T) {
         int V = config.vocabSize();
         int C = config.channels();
-        checkShape(B, T);
-        CausalLM.checkPositions(positions, B, T);
+        checkShape(B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int BT = B * T;
         if (tokens.length < BT || targets != null && targets.length < BT) {
             throw new IllegalArgumentException("tokens/targets hold fewer than B*T = " + BT + " entries");
@@ -445,8 +445,8 @@ public final class GPT2 implements CausalLM {
 
     @Override
     public void forwardHidden(int[] tokens, int[] positions, int B, int T) {
-        checkShape(B, T);
-        CausalLM.checkPositions(positions, B, T);
+        checkShape(B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int V = config.vocabSize();
         int BT = B * T;
         if (tokens.length < BT) {
@@ -502,8 +502,9 @@ public final class GPT2 implements CausalLM {
         backwardTrunk();
     }
 
-    private void checkShape(int B, int T) {
-        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+    /** B ≥ 1 and 1 ≤ T ≤ n_positions; a packed row may be longer (its positions are checked instead). */
+    private void checkShape(int B, int T, boolean packed) {
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen() && !packed) {
             throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= n_positions "
                     + config.maxSeqLen());
         }

@@ -346,8 +346,8 @@ public final class Llama implements CausalLM {
     public float forward(int[] tokens, int[] targets, int[] positions, int B, int T) {
         int V = config.vocabSize();
         int C = config.hiddenSize();
-        int valid = checkInputs(tokens, targets, B, T);
-        CausalLM.checkPositions(positions, B, T);
+        int valid = checkInputs(tokens, targets, B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int BT = B * T;
         trunk(tokens, positions, B, T);
         Acts a = acts;
@@ -372,8 +372,9 @@ public final class Llama implements CausalLM {
         return loss;
     }
 
-    private int checkInputs(int[] tokens, int[] targets, int B, int T) {
-        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+    /** Shape (a packed row may be longer than the context: its positions are checked instead) and ids; the valid targets. */
+    private int checkInputs(int[] tokens, int[] targets, int B, int T, boolean packed) {
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen() && !packed) {
             throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= max_position_embeddings "
                     + config.maxSeqLen());
         }
@@ -408,8 +409,8 @@ public final class Llama implements CausalLM {
 
     @Override
     public void forwardHidden(int[] tokens, int[] positions, int B, int T) {
-        checkInputs(tokens, null, B, T);
-        CausalLM.checkPositions(positions, B, T);
+        checkInputs(tokens, null, B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         trunk(tokens, positions, B, T);
         logitsValid = false;
         hasTargets = false;

@@ -73,7 +73,7 @@ class PackingProperties {
         }
         int[] pos = new int[(int) lay.slots()];
         lay.positions(pos);
-        CausalLM.checkPositions(pos, lay.rows(), lay.T());
+        CausalLM.checkPositions(pos, lay.rows(), lay.T(), Integer.MAX_VALUE);
         for (int i = 0; i < n; i++) {
             int at = lay.row()[i] * lay.T() + lay.offset()[i];
             for (int j = 0; j < lengths[i]; j++) {

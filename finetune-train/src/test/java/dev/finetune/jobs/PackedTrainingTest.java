@@ -111,14 +111,17 @@ class PackedTrainingTest {
     @Test
     void paddingShareIsTheShareOfComputedPositionsThatArePadding(@TempDir Path dir) throws IOException {
         GPT2 m = GPT2.randomInit(GPT2Config.of(31, 24, 16, 1, 2), 4, 0.3f);
-        // inputs of 6, 3, 3 and 2 tokens (one fewer than the example), one batch of all four
+        // inputs of 6, 3, 3 and 2 tokens (one fewer than the example), one batch of all four: T is 6, and
+        // packed rows may reach 12 (T·√mb, mb = 4). Rows of 8 take the fewest positions: [6 2] [3 3] = 16
+        // for 14 tokens (rows of 6: [6] [3 3] [2] = 18); unpacked, 4 rows of 6 = 24
         List<ChatTemplate.Example> train = examples(new int[] {7, 4, 4, 3}, 31, 2);
         int[] order = identity(4);
-        // packed at T 6: [6] [3 3] [2] = 18 positions for 14 tokens; unpacked 4 rows of 6 = 24
-        Task.Step packed = new LanguageModelTask(m, train, List.of(), 4, true).trainBatch(order, 0, 4, 0);
-        assertEquals(18, packed.tokens());
+        LanguageModelTask task = new LanguageModelTask(m, train, List.of(), 4, true);
+        assertEquals(12, task.rowCap());
+        Task.Step packed = task.trainBatch(order, 0, 4, 0);
+        assertEquals(16, packed.tokens());
         assertEquals(14, packed.inputTokens());
-        assertEquals(4.0 / 18, packed.paddingShare(), 1e-12);
+        assertEquals(2.0 / 16, packed.paddingShare(), 1e-12);
         Task.Step padded = new LanguageModelTask(m, train, List.of(), 4, false).trainBatch(order, 0, 4, 0);
         assertEquals(24, padded.tokens());
         assertEquals(10.0 / 24, padded.paddingShare(), 1e-12);
@@ -129,7 +132,7 @@ class PackedTrainingTest {
         TrainerLoop.fit(m, null, -1, -1, new LanguageModelTask(m, train, List.of(), 4, true), hp, dir, ctx);
         assertEquals(2, ctx.steps.size());
         for (Map<String, Double> s : ctx.steps.values()) {
-            assertEquals(4.0 / 18, s.get("padding_share"), 1e-12, s.toString());
+            assertEquals(2.0 / 16, s.get("padding_share"), 1e-12, s.toString());
             assertTrue(s.get("tokens_per_second") > 0, s.toString());
         }
     }
@@ -165,6 +168,7 @@ class PackedTrainingTest {
         }
         List<ChatTemplate.Example> data = examples(lengths, 31, seed);
         int T = 24; // the context: longer examples are cut, as they always were
+        int cap = T * (1 + r.nextInt(3)); // packed rows may be longer than the context
         int[] order = identity(data.size());
         Collections2.shuffle(order, r);
         int b0 = r.nextInt(data.size());
@@ -172,7 +176,7 @@ class PackedTrainingTest {
         int[] tokens = new int[B * T];
         int[] targets = new int[B * T];
         LanguageModelTask.fill(data, order, b0, B, T, tokens, targets);
-        Packing.Layout lay = LanguageModelTask.layout(data, order, b0, n, T);
+        Packing.Layout lay = LanguageModelTask.layout(data, order, b0, n, T, cap);
         int[] pTokens = new int[B * T];
         int[] pTargets = new int[B * T];
         int[] pPos = new int[B * T];
@@ -245,8 +249,9 @@ class PackedTrainingTest {
             int b0 = (step % sc.perEpoch()) * sc.batchSize();
             packedSlots += new LanguageModelTask(probe, train, List.of(), 6, true).plan(order, b0, 6, 0).processedTokens();
             paddedSlots += new LanguageModelTask(probe, train, List.of(), 6, false).plan(order, b0, 6, 0).processedTokens();
-            Packing.Layout lay = LanguageModelTask.layout(train, order, b0, Math.min(6, order.length - b0),
-                    Math.min(probe.config().maxSeqLen(), train.stream().mapToInt(e -> e.tokens().length - 1).max().orElseThrow()));
+            int T = Math.min(probe.config().maxSeqLen(), train.stream().mapToInt(e -> e.tokens().length - 1).max().orElseThrow());
+            Packing.Layout lay = LanguageModelTask.layout(train, order, b0, Math.min(6, order.length - b0), T,
+                    new LanguageModelTask(probe, train, List.of(), 6, true).rowCap());
             shared |= lay.rows() < lay.sequences();
         }
         assertTrue(shared && packedSlots < paddedSlots, "packed " + packedSlots + " vs padded " + paddedSlots);

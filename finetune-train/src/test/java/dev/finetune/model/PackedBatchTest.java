@@ -216,4 +216,33 @@ class PackedBatchTest {
         e = assertThrows(IllegalArgumentException.class, () -> m.forward(tokens, null, new int[] {0, 1, 2, 3, 4, 5, 6, 7}, 2, 4));
         assertTrue(e.getMessage().contains("index 4 (row 1, column 0)"), e.getMessage());
     }
+
+    @Test
+    void aPackedRowMayBeLongerThanTheContextButNoSequenceMay() {
+        GPT2 m = GPT2.randomInit(GPT2Config.of(23, 16, 16, 1, 2), 3, 0.3f);
+        // a row of 24 > n_positions 16 holding sequences of 12 and 12: each within the context
+        Packing.Layout lay = new Packing.Layout(1, 24, new int[] {0, 0}, new int[] {0, 12}, new int[] {12, 12});
+        int[] pos = new int[24];
+        lay.positions(pos);
+        int[] tokens = new int[24];
+        for (int i = 0; i < 24; i++) {
+            tokens[i] = (i * 5) % 23;
+        }
+        m.forward(tokens, null, pos, 1, 24);
+        float[] packed = Arrays.copyOf(m.logits(), 24 * 23);
+        // the second sequence alone computes what it computed in the long row
+        m.forward(Arrays.copyOfRange(tokens, 12, 24), 1, 12);
+        float[] alone = Arrays.copyOf(m.logits(), 12 * 23);
+        for (int i = 0; i < alone.length; i++) {
+            assertEquals(alone[i], packed[12 * 23 + i], 1e-5 * (1 + Math.abs(alone[i])), "logit " + i);
+        }
+        int[] tooLong = new int[24];
+        for (int i = 0; i < 24; i++) {
+            tooLong[i] = i;
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(tokens, null, tooLong, 1, 24));
+        assertTrue(e.getMessage().contains("position 16 at index 16") && e.getMessage().contains("past the context of 16"),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> m.forward(tokens, 1, 24), "an unpacked row stays within the context");
+    }
 }
