@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * Runs a task head over many sequences of different lengths: sorted by length so that each batch pads
- * little, cut into batches whose activations fit {@link #MICRO_BATCH_BYTES}, with the head reading
- * each sequence's last position. Uses the model's activation buffers: one caller at a time.
+ * little (and each batch packed by {@link HeadPass}), cut into batches whose activations fit
+ * {@link #MICRO_BATCH_BYTES}, with the head reading each sequence's last position. Uses the model's activation buffers: one caller at a time.
  */
 public final class Scoring {
     /** Activation memory one forward batch may use ({@code finetune.microBatchBytes}, default 512 MB). */

@@ -142,6 +142,7 @@ final class ClassifyTask implements Task {
         double weight = 1.0 / n;
         double loss = 0;
         long tokens = 0;
+        long input = 0;
         long trained = 0;
         int i0 = 0;
         while (i0 < n) {
@@ -158,9 +159,10 @@ final class ClassifyTask implements Task {
             }
             pass.backward(dOut);
             tokens += pass.tokens();
+            input += pass.inputTokens();
             i0 = i1;
         }
-        return new Step(loss, tokens, trained);
+        return new Step(loss, tokens, input, trained);
     }
 
     @Override

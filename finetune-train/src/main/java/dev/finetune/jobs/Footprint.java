@@ -25,15 +25,10 @@ final class Footprint {
         return (16 + elementBytes * n + 7) & ~7L;
     }
 
-    /** What {@link dev.finetune.heads.HeadPass#forward} runs for these sequences: one pass, padded to the longest. */
+    /** What {@link dev.finetune.heads.HeadPass#forward} runs for these sequences: one pass, packed into rows of the longest. */
     static Task.Plan headPass(List<int[]> seqs) {
-        int T = 1;
-        long input = 0;
-        for (int[] s : seqs) {
-            T = Math.max(T, s.length);
-            input += s.length;
-        }
-        return Task.Plan.pass(input, input, seqs.size(), T);
+        dev.finetune.batching.Packing.Layout lay = dev.finetune.heads.HeadPass.layout(seqs);
+        return Task.Plan.pass(lay.used(), lay.used(), lay.rows(), lay.T());
     }
 
     /** What {@link Scoring#outputs} runs: longest first, as many rows per pass as the budget allows. */
@@ -49,11 +44,13 @@ final class Footprint {
         while (at < n) {
             int T = len[n - 1 - at];
             int rows = Math.min(n - at, Scoring.rowsFor(model, T));
-            long input = 0;
+            int[] batch = new int[rows];
             for (int r = 0; r < rows; r++) {
-                input += len[n - 1 - at - r];
+                batch[r] = len[n - 1 - at - r];
             }
-            p = p.plus(Task.Plan.pass(input, input, rows, T));
+            // HeadPass packs each batch into rows as long as its longest
+            dev.finetune.batching.Packing.Layout lay = dev.finetune.batching.Packing.pack(batch, T);
+            p = p.plus(Task.Plan.pass(lay.used(), lay.used(), lay.rows(), lay.T()));
             at += rows;
         }
         return p;
@@ -80,7 +77,7 @@ final class Footprint {
         long btc = bt * C;
         long perLayer = 6 * array(4, btc) + array(4, 3 * btc) + 2 * array(4, 4 * btc) + 4 * array(4, bt)
                 + array(4, capBTT * cfg.heads());
-        long rest = 2 * array(4, bt) // tokens, targets
+        long rest = 3 * array(4, bt) // tokens, targets, positions
                 + array(4, btc) // encoded
                 + 4 * array(4, btc) // proj, lnf, dResidual, dC
                 + 4 * array(4, bt) // lnf mean and rstd, lse, row loss

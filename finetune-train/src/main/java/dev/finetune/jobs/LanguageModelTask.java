@@ -1,5 +1,6 @@
 package dev.finetune.jobs;
 
+import dev.finetune.batching.Packing;
 import dev.finetune.metrics.ExampleValues;
 import dev.finetune.model.CausalLM;
 import dev.finetune.template.ChatTemplate;
@@ -9,30 +10,54 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Chat and generative fine-tunes: next-token cross-entropy on the template's trained tokens. Every
- * example is padded to one length T (the longest, at most the context); a batch is split into
- * micro-batches whose logits fit {@link MICRO_BATCH_LOGITS_BYTES}, gradients
- * accumulated and normalized by the whole batch's target count. Evaluation: {@code cross_entropy} (mean
- * nats per trained token) and {@code accuracy} (top-1 next-token accuracy on trained tokens).
+ * Chat and generative fine-tunes: next-token cross-entropy on the template's trained tokens.
+ * Evaluation: {@code cross_entropy} (mean nats per trained token) and {@code accuracy} (top-1 next-token
+ * accuracy on trained tokens).
+ *
+ * <p><b>Batches are packed</b> ({@link Packing}): the {@code train_batch_size} examples of a step (the
+ * contract: that many examples per optimizer step, in the trainer's seeded order) are laid whole, one
+ * after the other, into as few positions as first-fit decreasing finds ({@link Packing#pack}); the model
+ * keeps them apart (each example attends only to itself, its positions restart at 0). The row length is
+ * chosen per step between the batch's longest example and {@link #rowCap()} (√mb times the dataset's
+ * longest T: a row may be longer than the context, its examples' positions stay within it), and the rows
+ * run in passes that hold no more positions (mb·T) and attention weights (mb·T² per head) than an unpacked
+ * micro-batch did, so packing never needs more memory. The loss is what it was unpacked: the mean
+ * cross-entropy over every trained token of the step's examples. With more than one pass (whole rows, so
+ * an example is never split) the gradients accumulate, each pass's summed loss divided by the whole step's
+ * trained-token count: gradient accumulation inside one optimizer step, which changes nothing but memory.
+ * {@code -Dfinetune.packing=false} restores the unpacked layout (every example a row padded to the
+ * dataset's longest, micro-batches of mb rows), for comparisons.
  */
 final class LanguageModelTask implements Task {
     /** Logits memory a micro-batch may use; larger batches accumulate gradients over micro-batches. */
     static final long MICRO_BATCH_LOGITS_BYTES = Long.getLong("finetune.microBatchLogitsBytes", 256L << 20);
+    /** Whether batches are packed (default); {@code -Dfinetune.packing=false} pads every example to T. */
+    static final boolean PACKING = !"false".equals(System.getProperty("finetune.packing"));
 
     private final CausalLM model;
     private final List<ChatTemplate.Example> train;
     private final List<ChatTemplate.Example> eval;
+    private final boolean packing;
+    /** The longest example's input length (at most the context): the unpacked row length and the packed rows' cap. */
     private final int T;
+    /** Rows of T per unpacked micro-batch; a packed pass holds at most mb·T positions. */
     private final int mb;
     private final int[] tokens;
     private final int[] targets;
+    private final int[] positions;
     private final int[] microTokens;
     private final int[] microTargets;
+    private final int[] microPositions;
 
     LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B) {
+        this(model, train, eval, B, PACKING);
+    }
+
+    LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B, boolean packing) {
         this.model = model;
         this.train = train;
         this.eval = eval.isEmpty() ? train : eval;
+        this.packing = packing;
         int t = 1;
         for (ChatTemplate.Example e : train) {
             t = Math.max(t, e.tokens().length - 1);
@@ -40,15 +65,31 @@ final class LanguageModelTask implements Task {
         this.T = Math.min(t, model.config().maxSeqLen());
         this.mb = (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
                 / (4L * T * model.config().vocabSize())));
+        // a packed step's rows × T never exceed B·T (Packing: at most every example padded to the batch's longest)
         this.tokens = new int[B * T];
         this.targets = new int[B * T];
+        this.positions = packing ? new int[B * T] : null;
         this.microTokens = new int[mb * T];
         this.microTargets = new int[mb * T];
+        this.microPositions = packing ? new int[mb * T] : null;
     }
 
-    /** Rows per forward pass. */
+    /** Rows per forward pass (unpacked; a packed pass holds at most this many rows' positions). */
     int microBatch() {
         return mb;
+    }
+
+    /**
+     * The longest packed row: T·√mb, where one row's (T,T) attention weights take what mb unpacked rows'
+     * took, and at most the mb·T positions of a micro-batch (T when mb is 1).
+     */
+    int rowCap() {
+        return (int) Math.max(T, Math.min((long) mb * T, (long) Math.floor(T * Math.sqrt(mb))));
+    }
+
+    /** Rows of {@code lay} per pass: at most an unpacked micro-batch's positions (mb·T) and attention weights (mb·T²). */
+    private int rowsPerPass(Packing.Layout lay) {
+        return lay.rowsPerPass((long) mb * T, (long) mb * T * T);
     }
 
     @Override
@@ -58,6 +99,35 @@ final class LanguageModelTask implements Task {
 
     @Override
     public Step trainBatch(int[] order, int b0, int B, int epoch) {
+        if (!packing) {
+            return trainPadded(order, b0, B);
+        }
+        int n = Math.max(0, Math.min(B, order.length - b0));
+        Packing.Layout lay = layout(train, order, b0, n, T, rowCap());
+        fill(train, order, b0, lay, tokens, targets, positions);
+        int Tr = lay.T();
+        int R = lay.rows();
+        int batchTargets = 0;
+        for (int i = 0; i < R * Tr; i++) {
+            batchTargets += targets[i] == CausalLM.IGNORE_INDEX ? 0 : 1;
+        }
+        double lossSum = 0;
+        int per = rowsPerPass(lay);
+        for (int r0 = 0; r0 < R; r0 += per) {
+            int rows = Math.min(per, R - r0);
+            System.arraycopy(tokens, r0 * Tr, microTokens, 0, rows * Tr);
+            System.arraycopy(targets, r0 * Tr, microTargets, 0, rows * Tr);
+            System.arraycopy(positions, r0 * Tr, microPositions, 0, rows * Tr);
+            float l = model.forward(microTokens, microTargets, microPositions, rows, Tr);
+            lossSum += (double) l * model.validTargets();
+            model.backward(batchTargets);
+        }
+        float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
+        return new Step(loss, lay.slots(), lay.used(), batchTargets);
+    }
+
+    /** The unpacked step: B rows of T, micro-batches of mb rows (the last one filled with padding rows). */
+    private Step trainPadded(int[] order, int b0, int B) {
         fill(train, order, b0, B, T, tokens, targets);
         int batchTargets = 0;
         for (int t : targets) {
@@ -75,17 +145,63 @@ final class LanguageModelTask implements Task {
             model.backward(batchTargets);
         }
         float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
-        return new Step(loss, (long) B * T, batchTargets);
+        long input = 0;
+        for (int b = 0; b < B && b0 + b < order.length; b++) {
+            input += inputLength(train.get(order[b0 + b]), T);
+        }
+        int micro = (B + mb - 1) / mb;
+        return new Step(loss, (long) micro * mb * T, input, batchTargets);
     }
 
-    @Override
+    /** An example's input positions in a row of at most T: its tokens but the last, cut at T (as always). */
+    static int inputLength(ChatTemplate.Example e, int T) {
+        return Math.max(0, Math.min(T, e.tokens().length - 1));
+    }
+
+    /**
+     * The packed layout of examples {@code order[b0 .. b0+n)} (sequence i is example {@code order[b0+i]}),
+     * each cut at T (as unpacked), rows at most {@code cap} (≥ T) long.
+     */
+    static Packing.Layout layout(List<ChatTemplate.Example> data, int[] order, int b0, int n, int T, int cap) {
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            lengths[i] = inputLength(data.get(order[b0 + i]), T);
+        }
+        return Packing.pack(lengths, cap);
+    }
+
+    /**
+     * Examples {@code order[b0 ..]} laid out as {@code lay} into (rows, T) inputs, targets (the next
+     * token where trained, else -100; padding -100) and positions. Allocation-free.
+     */
+    static void fill(List<ChatTemplate.Example> data, int[] order, int b0, Packing.Layout lay, int[] tokens, int[] targets,
+                     int[] positions) {
+        int Tr = lay.T();
+        int slots = lay.rows() * Tr;
+        Arrays.fill(tokens, 0, slots, 0);
+        Arrays.fill(targets, 0, slots, CausalLM.IGNORE_INDEX);
+        for (int i = 0; i < lay.sequences(); i++) {
+            ChatTemplate.Example e = data.get(order[b0 + i]);
+            int[] tk = e.tokens();
+            boolean[] tr = e.trained();
+            int at = lay.row()[i] * Tr + lay.offset()[i];
+            int len = lay.length()[i];
+            System.arraycopy(tk, 0, tokens, at, len);
+            for (int j = 0; j < len; j++) {
+                targets[at + j] = tr[j + 1] ? tk[j + 1] : CausalLM.IGNORE_INDEX;
+            }
+        }
+        lay.positions(positions);
+    }
+
+        @Override
     public Map<String, Double> evaluate() {
         return evaluation().metrics();
     }
 
     @Override
     public Evaluation evaluation() {
-        return evaluate(model, eval, mb, T);
+        return packing ? evaluatePacked(model, eval, mb, T) : evaluate(model, eval, mb, T);
     }
 
     @Override
@@ -94,11 +210,16 @@ final class LanguageModelTask implements Task {
         long input = 0;
         for (int b = 0; b < B && b0 + b < order.length; b++) {
             ChatTemplate.Example e = train.get(order[b0 + b]);
-            int n = Math.min(T, e.tokens().length - 1);
+            int n = inputLength(e, T);
             input += n;
             for (int i = 1; i <= n; i++) {
                 trained += e.trained()[i] ? 1 : 0;
             }
+        }
+        if (packing) {
+            Packing.Layout lay = layout(train, order, b0, Math.max(0, Math.min(B, order.length - b0)), T, rowCap());
+            long bt = (long) rowsPerPass(lay) * lay.T();
+            return new Plan(trained, input, lay.slots(), bt, bt * lay.T());
         }
         int micro = (B + mb - 1) / mb;
         Plan p = Plan.pass(trained, input, mb, T);
@@ -107,21 +228,36 @@ final class LanguageModelTask implements Task {
 
     @Override
     public Plan evalPlan() {
-        int[] order = new int[eval.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
         long trained = 0;
         long input = 0;
         for (ChatTemplate.Example e : eval) {
-            int n = Math.min(T, e.tokens().length - 1);
+            int n = inputLength(e, T);
             input += n;
             for (int i = 1; i <= n; i++) {
                 trained += e.trained()[i] ? 1 : 0;
             }
         }
+        if (packing) {
+            long processed = 0;
+            long maxBT = 0;
+            long maxBTT = 0;
+            for (Packing.Layout lay : Packing.inOrder(inputLengths(eval, T), T, mb)) {
+                processed += lay.slots();
+                maxBT = Math.max(maxBT, lay.slots());
+                maxBTT = Math.max(maxBTT, lay.slots() * lay.T());
+            }
+            return new Plan(trained, input, processed, maxBT, maxBTT);
+        }
         long batches = (eval.size() + mb - 1) / mb;
         return new Plan(trained, input, batches * mb * T, (long) mb * T, (long) mb * T * T);
+    }
+
+    private static int[] inputLengths(List<ChatTemplate.Example> data, int T) {
+        int[] lengths = new int[data.size()];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = inputLength(data.get(i), T);
+        }
+        return lengths;
     }
 
     @Override
@@ -137,11 +273,12 @@ final class LanguageModelTask implements Task {
                 data += Footprint.array(4, e.tokens().length) + Footprint.array(1, e.trained().length);
             }
         }
-        // (B,T) and (mb,T) inputs and targets; logits (mb·T, V), sized by the largest pass
-        long io = 2 * Footprint.array(4, tokens.length) + 2 * Footprint.array(4, microTokens.length);
+        // (B,T) and (mb,T) inputs and targets (and positions when packed); logits (mb·T, V), sized by the largest pass
+        int arrays = packing ? 3 : 2;
+        long io = arrays * (Footprint.array(4, tokens.length) + Footprint.array(4, microTokens.length));
         long logits = Footprint.array(4, largest.maxBT() * model.config().vocabSize());
-        // an evaluation's own (mb,T) inputs and targets and its per-example values (2 metrics x 2 parts)
-        long evalBuffers = 2 * Footprint.array(4, (long) mb * T) + 2 * eval.size() * Footprint.array(8, 2);
+        // an evaluation's own (mb,T) inputs and targets (and positions) and its per-example values (2 metrics x 2 parts)
+        long evalBuffers = arrays * Footprint.array(4, (long) mb * T) + 2 * eval.size() * Footprint.array(8, 2);
         return data + io + logits + evalBuffers;
     }
 
@@ -192,29 +329,81 @@ final class LanguageModelTask implements Task {
                     if (target == CausalLM.IGNORE_INDEX) {
                         continue;
                     }
-                    int off = model.logitsOffset(b, t);
-                    int arg = 0;
-                    for (int v = 1; v < V; v++) {
-                        if (logits[off + v] > logits[off + arg]) {
-                            arg = v;
-                        }
-                    }
-                    correct += arg == target ? 1 : 0;
-                    // this example's nats at this position (double, for the paired test only)
-                    float max = logits[off + arg];
-                    double sum = 0;
-                    for (int v = 0; v < V; v++) {
-                        sum += Math.exp(logits[off + v] - max);
-                    }
-                    double[] ce = ceParts[b0 + b];
-                    ce[0] += max + Math.log(sum) - logits[off + target];
-                    ce[1] += 1;
-                    double[] acc = accParts[b0 + b];
-                    acc[0] += arg == target ? 1 : 0;
-                    acc[1] += 1;
+                    correct += score(logits, model.logitsOffset(b, t), target, V, ceParts[b0 + b], accParts[b0 + b]);
                 }
             }
         }
+        return metrics(lossSum, counted, correct, ceParts, accParts);
+    }
+
+    /**
+     * {@link #evaluate}'s metrics over packed passes ({@link Packing#inOrder}: the examples in order, first
+     * fit into at most {@code mb} rows of at most T per pass): the same sums, to float rounding.
+     */
+    static Evaluation evaluatePacked(CausalLM model, List<ChatTemplate.Example> data, int mb, int T) {
+        int[] tokens = new int[mb * T];
+        int[] targets = new int[mb * T];
+        int[] positions = new int[mb * T];
+        int[] order = new int[data.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        double[][] ceParts = new double[data.size()][2];
+        double[][] accParts = new double[data.size()][2];
+        double lossSum = 0;
+        long counted = 0;
+        long correct = 0;
+        int V = model.config().vocabSize();
+        int first = 0;
+        for (Packing.Layout lay : Packing.inOrder(inputLengths(data, T), T, mb)) {
+            fill(data, order, first, lay, tokens, targets, positions);
+            float loss = model.forward(tokens, targets, positions, lay.rows(), lay.T());
+            int n = model.validTargets();
+            lossSum += (double) loss * n;
+            counted += n;
+            float[] logits = model.logits();
+            for (int i = 0; i < lay.sequences(); i++) {
+                int r = lay.row()[i];
+                int at = r * lay.T() + lay.offset()[i];
+                for (int j = 0; j < lay.length()[i]; j++) {
+                    int target = targets[at + j];
+                    if (target == CausalLM.IGNORE_INDEX) {
+                        continue;
+                    }
+                    correct += score(logits, model.logitsOffset(r, lay.offset()[i] + j), target, V, ceParts[first + i],
+                            accParts[first + i]);
+                }
+            }
+            first += lay.sequences();
+        }
+        return metrics(lossSum, counted, correct, ceParts, accParts);
+    }
+
+    /**
+     * One trained position's top-1 hit (1 or 0), adding its nats and hit to the example's sums {@code ce}
+     * and {@code acc} (double, for the paired test only).
+     */
+    private static int score(float[] logits, int off, int target, int V, double[] ce, double[] acc) {
+        int arg = 0;
+        for (int v = 1; v < V; v++) {
+            if (logits[off + v] > logits[off + arg]) {
+                arg = v;
+            }
+        }
+        float max = logits[off + arg];
+        double sum = 0;
+        for (int v = 0; v < V; v++) {
+            sum += Math.exp(logits[off + v] - max);
+        }
+        ce[0] += max + Math.log(sum) - logits[off + target];
+        ce[1] += 1;
+        int hit = arg == target ? 1 : 0;
+        acc[0] += hit;
+        acc[1] += 1;
+        return hit;
+    }
+
+    private static Evaluation metrics(double lossSum, long counted, long correct, double[][] ceParts, double[][] accParts) {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("cross_entropy", counted == 0 ? 0.0 : lossSum / counted);
         m.put("accuracy", counted == 0 ? 0.0 : (double) correct / counted);

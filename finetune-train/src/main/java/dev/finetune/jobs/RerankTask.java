@@ -211,6 +211,7 @@ final class RerankTask implements Task {
         double weight = 1.0 / groups.size();
         double loss = 0;
         long tokens = 0;
+        long input = 0;
         long trained = 0;
         int g0 = 0;
         while (g0 < groups.size()) {
@@ -229,12 +230,13 @@ final class RerankTask implements Task {
             }
             pass.backward(dscores);
             tokens += pass.tokens();
+            input += pass.inputTokens();
             for (int[] q : seqs) {
                 trained += q.length;
             }
             g0 = g1;
         }
-        return new Step(loss, tokens, trained);
+        return new Step(loss, tokens, input, trained);
     }
 
     @Override

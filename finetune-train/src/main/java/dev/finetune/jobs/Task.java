@@ -103,12 +103,18 @@ interface Task {
     }
 
     /**
-     * One training step's mean loss, the positions it ran through the model (padding included) and the
-     * tokens it trained (see {@link Plan#trainedTokens}).
+     * One training step's mean loss, the positions it ran through the model ({@code tokens}, padding
+     * included), the examples' own tokens among them ({@code inputTokens}, see {@link Plan#inputTokens}) and
+     * the tokens it trained (see {@link Plan#trainedTokens}).
      */
-    record Step(double loss, long tokens, long trainedTokens) {
+    record Step(double loss, long tokens, long inputTokens, long trainedTokens) {
         Step(double loss, long tokens) {
-            this(loss, tokens, tokens);
+            this(loss, tokens, tokens, tokens);
+        }
+
+        /** The share of the step's computed positions that were padding (0 when it computed none). */
+        double paddingShare() {
+            return dev.finetune.batching.Packing.paddingShare(inputTokens, tokens);
         }
     }
 }

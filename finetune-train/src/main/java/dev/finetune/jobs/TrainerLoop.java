@@ -24,6 +24,15 @@ import org.slf4j.LoggerFactory;
  * non-improving evaluations reach the patience, 0 turns it off), a {@link Checkpoint} after each
  * evaluation, and resume from it with the same data order, so a resumed job ends with the same weights
  * as an uninterrupted one. The best evaluated weights are the ones left in place.
+ *
+ * <p>A step is {@code train_batch_size} examples of the epoch's order, whatever their length: the task
+ * lays them out (a language-model task packs them into rows, see {@link LanguageModelTask}) and may run
+ * them in several passes whose gradients it accumulates, but the step's loss is the mean over all its
+ * examples and the optimizer steps once. Packing is a function of the step's examples alone, so a resumed
+ * job packs every step as the uninterrupted one did. Step metrics: {@code train_loss}, {@code learning_rate},
+ * {@code tokens_per_second} (the examples' own tokens, not padding, per second of training steps since the
+ * job started or resumed), {@code padding_share} (the share of the positions the step computed that were
+ * padding), and after an evaluation its metrics as {@code eval_*}.
  */
 final class TrainerLoop {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerLoop.class);
@@ -209,7 +218,7 @@ final class TrainerLoop {
             long t0 = System.nanoTime();
             Task.Step result = task.trainBatch(order, b0, B, epoch);
             float loss = (float) result.loss();
-            tokensSeen += result.tokens();
+            tokensSeen += result.inputTokens(); // the examples' tokens, not the padding beside them
             trainedTokens += result.trainedTokens();
             if (!Float.isFinite(loss)) {
                 throw new ArithmeticException("the training loss became " + loss + " at step " + (step + 1)
@@ -227,6 +236,7 @@ final class TrainerLoop {
             m.put("train_loss", (double) loss);
             m.put("learning_rate", (double) rate);
             m.put("tokens_per_second", tokensSeen / Math.max(1e-9, secs));
+            m.put("padding_share", result.paddingShare());
             boolean evalNow = sc.evaluatesAfter(step);
             boolean improved = false;
             if (evalNow) {

@@ -14,6 +14,7 @@ final class Activations {
 
     final int[] tokens;          // (B,T)
     final int[] targets;         // (B,T)
+    final int[] positions;       // (B,T) positions within each packed sequence, when the pass is packed
     final float[] encoded;       // (B,T,C) wte + wpe, the input of layer 0
     final float[][] ln1;         // L × (B,T,C)
     final float[][] ln1Mean;     // L × (B,T)
@@ -54,6 +55,7 @@ final class Activations {
         int BTC = Math.multiplyExact(BT, C);
         tokens = new int[BT];
         targets = new int[BT];
+        positions = new int[BT];
         encoded = new float[BTC];
         ln1 = new float[L][BTC];
         ln1Mean = new float[L][BT];
@@ -91,6 +93,6 @@ final class Activations {
         long bt = (long) B * T;
         long c = cfg.channels();
         long perLayer = bt * (16 * c + 4) + bt * cfg.heads() * T;
-        return cfg.layers() * perLayer + bt * (cfg.vocabSize() + 13 * c + 5) + bt * cfg.heads() * T + bt * 2;
+        return cfg.layers() * perLayer + bt * (cfg.vocabSize() + 13 * c + 5) + bt * cfg.heads() * T + bt * 3;
     }
 }

@@ -119,6 +119,49 @@ public interface CausalLM {
     /** Forward pass over tokens (B,T); with targets (B,T) also the mean cross-entropy, returned (NaN without). */
     float forward(int[] tokens, int[] targets, int B, int T);
 
+    /**
+     * Forward pass over packed rows: as {@link #forward(int[], int[], int, int)}, with {@code positions} (B,T)
+     * the position of each token within its own sequence: 0 where a sequence starts (every row starts one),
+     * else the previous position + 1 (see {@link #checkPositions}). A token attends only to the earlier tokens
+     * of its own sequence and gets the position embedding (GPT-2) or rotation (RoPE) of its own position, so
+     * each sequence of a packed row computes what it computes alone in a row of its own (to float rounding).
+     * The backward pass uses the same packing. A packed row may be longer than the context: only each
+     * position must be below it. {@code positions} null: one sequence per row, as the unpacked overload.
+     */
+    float forward(int[] tokens, int[] targets, int[] positions, int B, int T);
+
+    /** {@link #forwardHidden(int[], int, int)} over packed rows ({@code positions} as in the packed {@code forward}). */
+    void forwardHidden(int[] tokens, int[] positions, int B, int T);
+
+    /**
+     * Checks packed-row positions (B,T): each row starts at 0, every position is 0 (a new sequence) or
+     * the previous one + 1, and below {@code maxSeqLen}. Throws naming the first bad index. Null passes
+     * (no packing).
+     */
+    static void checkPositions(int[] positions, int B, int T, int maxSeqLen) {
+        if (positions == null) {
+            return;
+        }
+        if (positions.length < B * T) {
+            throw new IllegalArgumentException("positions hold fewer than B*T = " + B * T + " entries");
+        }
+        for (int b = 0; b < B; b++) {
+            for (int t = 0; t < T; t++) {
+                int i = b * T + t;
+                int p = positions[i];
+                if (p != 0 && (t == 0 || p != positions[i - 1] + 1)) {
+                    throw new IllegalArgumentException("position " + p + " at index " + i + " (row " + b + ", column " + t
+                            + ") neither starts a sequence (0) nor follows " + (t == 0 ? "the row start" : "position "
+                            + positions[i - 1]));
+                }
+                if (p >= maxSeqLen) {
+                    throw new IllegalArgumentException("position " + p + " at index " + i + " (row " + b + ", column " + t
+                            + ") is past the context of " + maxSeqLen + " positions: a packed sequence is at most that long");
+                }
+            }
+        }
+    }
+
     /** The logits (B,T,V) of the last forward pass, packed from index 0; valid until the next backward pass. */
     float[] logits();
 

@@ -75,6 +75,8 @@ public final class GPT2 implements CausalLM {
     private int batch;
     private int seqLen;
     private boolean hasTargets;
+    /** Whether the last pass ran packed rows (its positions in acts.positions). */
+    private boolean packed;
     private boolean logitsValid;
     private boolean hiddenValid;
     private int validTargets;
@@ -378,9 +380,16 @@ public final class GPT2 implements CausalLM {
      */
     @Override
     public float forward(int[] tokens, int[] targets, int B, int T) {
+        return forward(tokens, targets, null, B, T);
+    }
+
+    /** {@inheritDoc} GPT-2's learned position embedding row is the token's position in its own sequence. */
+    @Override
+    public float forward(int[] tokens, int[] targets, int[] positions, int B, int T) {
         int V = config.vocabSize();
         int C = config.channels();
-        checkShape(B, T);
+        checkShape(B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int BT = B * T;
         if (tokens.length < BT || targets != null && targets.length < BT) {
             throw new IllegalArgumentException("tokens/targets hold fewer than B*T = " + BT + " entries");
@@ -401,7 +410,7 @@ public final class GPT2 implements CausalLM {
                 }
             }
         }
-        trunk(tokens, B, T);
+        trunk(tokens, positions, B, T);
         Activations a = acts;
         if (targets != null) {
             System.arraycopy(targets, 0, a.targets, 0, BT);
@@ -431,7 +440,13 @@ public final class GPT2 implements CausalLM {
      */
     @Override
     public void forwardHidden(int[] tokens, int B, int T) {
-        checkShape(B, T);
+        forwardHidden(tokens, null, B, T);
+    }
+
+    @Override
+    public void forwardHidden(int[] tokens, int[] positions, int B, int T) {
+        checkShape(B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int V = config.vocabSize();
         int BT = B * T;
         if (tokens.length < BT) {
@@ -442,7 +457,7 @@ public final class GPT2 implements CausalLM {
                 throw new IllegalArgumentException("token " + tokens[i] + " at position " + i + " is outside [0, " + V + ")");
             }
         }
-        trunk(tokens, B, T);
+        trunk(tokens, positions, B, T);
         logitsValid = false;
         hasTargets = false;
         hiddenValid = true;
@@ -487,15 +502,19 @@ public final class GPT2 implements CausalLM {
         backwardTrunk();
     }
 
-    private void checkShape(int B, int T) {
-        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+    /** B ≥ 1 and 1 ≤ T ≤ n_positions; a packed row may be longer (its positions are checked instead). */
+    private void checkShape(int B, int T, boolean packed) {
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen() && !packed) {
             throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= n_positions "
                     + config.maxSeqLen());
         }
     }
 
-    /** Embeddings, the blocks and ln_f over {@code tokens} (B,T): leaves the hidden states in acts.lnf. */
-    private void trunk(int[] tokens, int B, int T) {
+    /**
+     * Embeddings, the blocks and ln_f over {@code tokens} (B,T), packed when {@code positions} is not null:
+     * leaves the hidden states in acts.lnf.
+     */
+    private void trunk(int[] tokens, int[] positions, int B, int T) {
         int C = config.channels();
         int L = config.layers();
         int NH = config.heads();
@@ -503,10 +522,15 @@ public final class GPT2 implements CausalLM {
         ensureActivations(B, T);
         Activations a = acts;
         System.arraycopy(tokens, 0, a.tokens, 0, BT);
+        packed = positions != null;
+        if (packed) {
+            System.arraycopy(positions, 0, a.positions, 0, BT);
+        }
+        int[] pos = packed ? a.positions : null;
         batch = B;
         seqLen = T;
 
-        Layers.encoderForward(a.encoded, a.tokens, params, wte, wpe, B, T, C);
+        Layers.encoderForward(a.encoded, a.tokens, pos, params, wte, wpe, B, T, C);
         float[] residual = a.encoded;
         float eps = config.layerNormEpsilon();
         for (int l = 0; l < L; l++) {
@@ -515,7 +539,7 @@ public final class GPT2 implements CausalLM {
             if (adapter != null) {
                 adapter.forward(4 * l + QKV, a.qkv[l], a.ln1[l], BT);
             }
-            Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], B, T, C, NH);
+            Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], pos, B, T, C, NH);
             Layers.matmulForward(gemm, a.proj, a.atty[l], params, attprojw[l], attprojb[l], BT, C, C);
             if (adapter != null) {
                 adapter.forward(4 * l + ATTN_PROJ, a.proj, a.atty[l], BT);
@@ -600,6 +624,7 @@ public final class GPT2 implements CausalLM {
         int NH = config.heads();
         int L = config.layers();
         float[] gr = grads;
+        int[] pos = packed ? a.positions : null;
         float[] top = a.residual3[L - 1];
         Arrays.fill(a.dResidual, 0, BT * C, 0f);
         Layers.layernormBackward(a.dResidual, gr, g(lnfw, "ln_f.weight"), g(lnfb, "ln_f.bias"), a.dC, top,
@@ -633,7 +658,7 @@ public final class GPT2 implements CausalLM {
                 adapter.backward(4 * l + ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
             }
             Arrays.fill(a.dQkv, 0, BT * 3 * C, 0f);
-            Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], B, T, C, NH);
+            Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], pos, B, T, C, NH);
             Arrays.fill(a.dC, 0, BT * C, 0f);
             Layers.matmulBackward(gemm, a.dC, gr, g(qkvw[l], p + "attn.c_attn.weight"), -1,
                     a.dQkv, a.ln1[l], params, qkvw[l], BT, C, 3 * C);
@@ -652,7 +677,7 @@ public final class GPT2 implements CausalLM {
                     a.dC, residual, params, ln1w[l], a.ln1Mean[l], a.ln1Rstd[l], BT, C);
         }
         if (lowestNeeded < 0) {
-            Layers.encoderBackward(gr, g(wte, "wte.weight"), g(wpe, "wpe.weight"), a.dResidual, a.tokens, B, T, C);
+            Layers.encoderBackward(gr, g(wte, "wte.weight"), g(wpe, "wpe.weight"), a.dResidual, a.tokens, pos, B, T, C);
         }
     }
 

@@ -32,11 +32,21 @@ public final class Layers {
 
     /** out (B,T,C) = wte[tokens[b,t]] + wpe[t]; wte is (V,C), wpe is (maxT,C). */
     public static void encoderForward(float[] out, int[] tokens, float[] p, int wteOff, int wpeOff, int B, int T, int C) {
+        encoderForward(out, tokens, null, p, wteOff, wpeOff, B, T, C);
+    }
+
+    /**
+     * As above with the position of (b,t) taken from {@code pos} (B,T) when it is not null: packed rows,
+     * where each sequence's positions restart at 0 (see {@link #attentionForward(float[], float[], float[], int, int,
+     * float[], int, int, float[], int, int, int[], int, int, int, int, int) attention}).
+     */
+    public static void encoderForward(float[] out, int[] tokens, int[] pos, float[] p, int wteOff, int wpeOff, int B, int T,
+                                      int C) {
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int o = (b * T + t) * C;
                 int w = wteOff + tokens[b * T + t] * C;
-                int q = wpeOff + t * C;
+                int q = wpeOff + (pos == null ? t : pos[b * T + t]) * C;
                 for (int i = 0; i < C; i++) {
                     out[o + i] = p[w + i] + p[q + i];
                 }
@@ -46,6 +56,12 @@ public final class Layers {
 
     /** dwte[tokens[b,t]] += dout[b,t]; dwpe[t] += dout[b,t]; either offset may be -1 (frozen). */
     public static void encoderBackward(float[] g, int dwteOff, int dwpeOff, float[] dout, int[] tokens, int B, int T, int C) {
+        encoderBackward(g, dwteOff, dwpeOff, dout, tokens, null, B, T, C);
+    }
+
+    /** As above with the positions {@code pos} (B,T) of packed rows (null: position t). */
+    public static void encoderBackward(float[] g, int dwteOff, int dwpeOff, float[] dout, int[] tokens, int[] pos, int B, int T,
+                                       int C) {
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int o = (b * T + t) * C;
@@ -56,7 +72,7 @@ public final class Layers {
                     }
                 }
                 if (dwpeOff >= 0) {
-                    int q = dwpeOff + t * C;
+                    int q = dwpeOff + (pos == null ? t : pos[b * T + t]) * C;
                     for (int i = 0; i < C; i++) {
                         g[q + i] += dout[o + i];
                     }
@@ -174,26 +190,46 @@ public final class Layers {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // causal multi-head self-attention, grouped-query when KVH < NH
+    // causal multi-head self-attention, grouped-query when KVH < NH, optionally over packed rows
 
     /**
      * out (B,T,C) = softmax(q·kᵀ/sqrt(hs), causal) · v per head, from qkv (B,T,3C) holding q, k, v at
      * channel offsets 0, C, 2C (GPT-2's packed c_attn output). See the general form below.
      */
     public static void attentionForward(float[] out, float[] att, float[] qkv, int B, int T, int C, int NH) {
-        attentionForward(out, att, qkv, 3 * C, 0, qkv, 3 * C, C, qkv, 3 * C, 2 * C, B, T, NH, NH, C / NH);
+        attentionForward(out, att, qkv, null, B, T, C, NH);
+    }
+
+    /** The packed-qkv form over packed rows: {@code pos} (B,T) as in the general form (null: one sequence per row). */
+    public static void attentionForward(float[] out, float[] att, float[] qkv, int[] pos, int B, int T, int C, int NH) {
+        attentionForward(out, att, qkv, 3 * C, 0, qkv, 3 * C, C, qkv, 3 * C, 2 * C, pos, B, T, NH, NH, C / NH);
+    }
+
+    /** The general form with one sequence per row (no packing). */
+    public static void attentionForward(float[] out, float[] att, float[] q, int qStride, int qOff,
+                                        float[] k, int kStride, int kOff, float[] v, int vStride, int vOff,
+                                        int B, int T, int NH, int KVH, int hs) {
+        attentionForward(out, att, q, qStride, qOff, k, kStride, kOff, v, vStride, vOff, null, B, T, NH, KVH, hs);
     }
 
     /**
      * Causal attention with NH query heads and KVH key/value heads (KVH divides NH; query head h reads
      * key/value head {@code h / (NH/KVH)}, as transformers' repeat_kv), head size hs, scores scaled by
      * 1/sqrt(hs). Row (b,t) of q starts at {@code qOff + (b·T+t)·qStride} and holds NH heads of hs; k and v
-     * likewise with KVH heads. out (B,T,NH·hs); att (B,NH,T,T) keeps the softmax weights (zero above the
-     * diagonal). Per (b, h) two GEMMs, scores = q·kᵀ (T,T) and out = att·v (T,hs), with the causal
-     * softmax between them; parallel over (b, h), each GEMM inline in its task.
+     * likewise with KVH heads. out (B,T,NH·hs); att (B,NH,T,T) keeps the softmax weights.
+     *
+     * <p>Packed rows: with {@code pos} (B,T) not null, a row holds several sequences one after the other,
+     * {@code pos[b·T+t]} the position of (b,t) in its own sequence: 0 where a sequence starts, else the
+     * previous position + 1 (see {@link #segmentEnd}). A position attends only to the earlier positions of its
+     * own sequence, so packed sequences never see each other; each sequence's block is computed on its own
+     * (the work is Σ n² over sequences of n, not T²). att holds each sequence's (n,n) block on the diagonal
+     * of its (T,T) matrix, zero above the block's diagonal; entries outside the blocks are not written (no
+     * reader looks at them). With {@code pos} null a row is one sequence and the block is the whole (T,T).
+     * Per (b, h) and sequence two GEMMs, scores = q·kᵀ (n,n) and out = att·v (n,hs), with the causal softmax
+     * between them; parallel over (b, h), each GEMM inline in its task.
      */
     public static void attentionForward(float[] out, float[] att, float[] q, int qStride, int qOff,
-                                        float[] k, int kStride, int kOff, float[] v, int vStride, int vOff,
+                                        float[] k, int kStride, int kOff, float[] v, int vStride, int vOff, int[] pos,
                                         int B, int T, int NH, int KVH, int hs) {
         int group = NH / KVH;
         int OC = NH * hs;
@@ -204,56 +240,94 @@ public final class Layers {
                 int b = bh / NH;
                 int h = bh % NH;
                 int kvh = h / group;
-                int a0 = bh * T * T;
                 int qb = qOff + b * T * qStride + h * hs;
-                // att (T,T) = q_h (T,hs) · k_kvhᵀ
-                gemm.gemm(false, true, T, T, hs, q, qb, qStride, k, kOff + b * T * kStride + kvh * hs, kStride,
-                        att, a0, T, false);
-                for (int t = 0; t < T; t++) {
-                    int a = a0 + t * T;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int t2 = 0; t2 <= t; t2++) {
-                        float dot = att[a + t2] * scale;
-                        att[a + t2] = dot;
-                        max = Math.max(max, dot);
+                int kb = kOff + b * T * kStride + kvh * hs;
+                int vb = vOff + b * T * vStride + kvh * hs;
+                int ob = b * T * OC + h * hs;
+                for (int s = 0, e; s < T; s = e) {
+                    e = segmentEnd(pos, b * T, s, T);
+                    int n = e - s;
+                    int a0 = bh * T * T + s * T + s; // the sequence's (n,n) block, row stride T
+                    // att (n,n) = q_h (n,hs) · k_kvhᵀ
+                    gemm.gemm(false, true, n, n, hs, q, qb + s * qStride, qStride, k, kb + s * kStride, kStride,
+                            att, a0, T, false);
+                    for (int t = 0; t < n; t++) {
+                        int a = a0 + t * T;
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            float dot = att[a + t2] * scale;
+                            att[a + t2] = dot;
+                            max = Math.max(max, dot);
+                        }
+                        double sum = 0;
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            float ex = (float) Math.exp(att[a + t2] - max);
+                            att[a + t2] = ex;
+                            sum += ex;
+                        }
+                        float inv = (float) (1.0 / sum);
+                        for (int t2 = 0; t2 <= t; t2++) {
+                            att[a + t2] *= inv;
+                        }
+                        for (int t2 = t + 1; t2 < n; t2++) {
+                            att[a + t2] = 0;
+                        }
                     }
-                    double sum = 0;
-                    for (int t2 = 0; t2 <= t; t2++) {
-                        float e = (float) Math.exp(att[a + t2] - max);
-                        att[a + t2] = e;
-                        sum += e;
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int t2 = 0; t2 <= t; t2++) {
-                        att[a + t2] *= inv;
-                    }
-                    for (int t2 = t + 1; t2 < T; t2++) {
-                        att[a + t2] = 0;
-                    }
+                    // out_h (n,hs) = att (n,n) · v_kvh (n,hs)
+                    gemm.gemm(false, false, n, hs, n, att, a0, T, v, vb + s * vStride, vStride,
+                            out, ob + s * OC, OC, false);
                 }
-                // out_h (T,hs) = att (T,T) · v_kvh (T,hs)
-                gemm.gemm(false, false, T, hs, T, att, a0, T, v, vOff + b * T * vStride + kvh * hs, vStride,
-                        out, b * T * OC + h * hs, OC, false);
             }
         });
+    }
+
+    /**
+     * Where the sequence that starts at position {@code s} of a packed row ends (exclusive): the next
+     * position whose {@code pos} is 0, or T. With {@code pos} null the row is one sequence: T.
+     * {@code row} is the row's first index in pos (b·T).
+     */
+    public static int segmentEnd(int[] pos, int row, int s, int T) {
+        if (pos == null) {
+            return T;
+        }
+        int e = s + 1;
+        while (e < T && pos[row + e] != 0) {
+            e++;
+        }
+        return e;
     }
 
     /** Gradient of the packed-qkv {@link #attentionForward(float[], float[], float[], int, int, int, int)}. */
     public static void attentionBackward(float[] dqkv, float[] datt, float[] dout, float[] qkv, float[] att,
                                          int B, int T, int C, int NH) {
-        attentionBackward(dqkv, dqkv, dqkv, datt, dout, att, qkv, 3 * C, 0, qkv, 3 * C, C, qkv, 3 * C, 2 * C,
+        attentionBackward(dqkv, datt, dout, qkv, att, null, B, T, C, NH);
+    }
+
+    /** Gradient of the packed-qkv attention over packed rows ({@code pos} as in the forward pass, or null). */
+    public static void attentionBackward(float[] dqkv, float[] datt, float[] dout, float[] qkv, float[] att, int[] pos,
+                                         int B, int T, int C, int NH) {
+        attentionBackward(dqkv, dqkv, dqkv, datt, dout, att, qkv, 3 * C, 0, qkv, 3 * C, C, qkv, 3 * C, 2 * C, pos,
                 B, T, NH, NH, C / NH);
+    }
+
+    /** The general form's gradient with one sequence per row (no packing). */
+    public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] datt, float[] dout, float[] att,
+                                         float[] q, int qStride, int qOff, float[] k, int kStride, int kOff,
+                                         float[] v, int vStride, int vOff, int B, int T, int NH, int KVH, int hs) {
+        attentionBackward(dq, dk, dv, datt, dout, att, q, qStride, qOff, k, kStride, kOff, v, vStride, vOff, null,
+                B, T, NH, KVH, hs);
     }
 
     /**
      * dq, dk, dv += gradient of the general {@link #attentionForward}; each gradient array has the layout
-     * (stride, offset) of its input. datt (B,NH,T,T) is scratch. Per (b, h), with P the att block:
+     * (stride, offset) of its input; {@code pos} the forward pass's packing (null: one sequence per row).
+     * datt (B,NH,T,T) is scratch. Per (b, h) and sequence, with P the att block (n,n):
      * dP = dout·vᵀ, dv += Pᵀ·dout, dS = P ⊙ (dP - rowsum(P ⊙ dP)) / sqrt(hs), dq += dS·k, dk += dSᵀ·q.
      * Parallel over (b, key/value head): the query heads sharing a key/value head run in one task.
      */
     public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] datt, float[] dout, float[] att,
                                          float[] q, int qStride, int qOff, float[] k, int kStride, int kOff,
-                                         float[] v, int vStride, int vOff, int B, int T, int NH, int KVH, int hs) {
+                                         float[] v, int vStride, int vOff, int[] pos, int B, int T, int NH, int KVH, int hs) {
         int group = NH / KVH;
         int OC = NH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
@@ -266,33 +340,40 @@ public final class Layers {
                 int vb = vOff + b * T * vStride + kvh * hs;
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                     int bh = b * NH + h;
-                    int a0 = bh * T * T;
                     int qb = qOff + b * T * qStride + h * hs;
                     int ob = b * T * OC + h * hs;
-                    // dP (T,T) = dout_h (T,hs) · v_kvhᵀ ; dv_kvh (T,hs) += Pᵀ · dout_h
-                    gemm.gemm(false, true, T, T, hs, dout, ob, OC, v, vb, vStride, datt, a0, T, false);
-                    gemm.gemm(true, false, T, hs, T, att, a0, T, dout, ob, OC, dv, vb, vStride, true);
-                    for (int t = 0; t < T; t++) {
-                        int a = a0 + t * T;
-                        float dot = 0;
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            dot += att[a + t2] * datt[a + t2];
+                    for (int s = 0, e; s < T; s = e) {
+                        e = segmentEnd(pos, b * T, s, T);
+                        int n = e - s;
+                        int a0 = bh * T * T + s * T + s;
+                        int qs = qb + s * qStride;
+                        int ks = kb + s * kStride;
+                        int vs = vb + s * vStride;
+                        int os = ob + s * OC;
+                        // dP (n,n) = dout_h (n,hs) · v_kvhᵀ ; dv_kvh (n,hs) += Pᵀ · dout_h
+                        gemm.gemm(false, true, n, n, hs, dout, os, OC, v, vs, vStride, datt, a0, T, false);
+                        gemm.gemm(true, false, n, hs, n, att, a0, T, dout, os, OC, dv, vs, vStride, true);
+                        for (int t = 0; t < n; t++) {
+                            int a = a0 + t * T;
+                            float dot = 0;
+                            for (int t2 = 0; t2 <= t; t2++) {
+                                dot += att[a + t2] * datt[a + t2];
+                            }
+                            for (int t2 = 0; t2 <= t; t2++) {
+                                datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
+                            }
+                            for (int t2 = t + 1; t2 < n; t2++) {
+                                datt[a + t2] = 0;
+                            }
                         }
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
-                        }
-                        for (int t2 = t + 1; t2 < T; t2++) {
-                            datt[a + t2] = 0;
-                        }
+                        // dq_h (n,hs) += dS (n,n) · k_kvh ; dk_kvh (n,hs) += dSᵀ · q_h
+                        gemm.gemm(false, false, n, hs, n, datt, a0, T, k, ks, kStride, dq, qs, qStride, true);
+                        gemm.gemm(true, false, n, hs, n, datt, a0, T, q, qs, qStride, dk, ks, kStride, true);
                     }
-                    // dq_h (T,hs) += dS (T,T) · k_kvh ; dk_kvh (T,hs) += dSᵀ · q_h
-                    gemm.gemm(false, false, T, hs, T, datt, a0, T, k, kb, kStride, dq, qb, qStride, true);
-                    gemm.gemm(true, false, T, hs, T, datt, a0, T, q, qb, qStride, dk, kb, kStride, true);
                 }
             }
         });
     }
-
     /**
      * One query position against a key/value cache (the decode step of {@link #attentionForward}, same
      * arithmetic): out (NH·hs) from q (NH·hs at qOff) and positions 0..t of keys, values (rows of
@@ -512,9 +593,17 @@ public final class Layers {
      * position {@code pos0 + r mod T} and frequency i. cos, sin are (positions, hd/2) tables.
      */
     public static void ropeForward(float[] x, int N, int T, int pos0, int H, int hd, float[] cos, float[] sin) {
+        ropeForward(x, N, T, pos0, null, H, hd, cos, sin);
+    }
+
+    /**
+     * As above, the angle of row r being that of position {@code pos[r]} when {@code pos} (N) is not null
+     * (packed rows, whose sequences' positions restart at 0), else of {@code pos0 + r mod T}.
+     */
+    public static void ropeForward(float[] x, int N, int T, int pos0, int[] pos, int H, int hd, float[] cos, float[] sin) {
         int half = hd / 2;
         for (int r = 0; r < N; r++) {
-            int tab = (pos0 + r % T) * half;
+            int tab = (pos == null ? pos0 + r % T : pos[r]) * half;
             for (int h = 0; h < H; h++) {
                 int o = (r * H + h) * hd;
                 for (int i = 0; i < half; i++) {
@@ -531,9 +620,14 @@ public final class Layers {
 
     /** In place, dx = Rᵀ · dy for the rotation of {@link #ropeForward} (the inverse rotation). */
     public static void ropeBackward(float[] dx, int N, int T, int pos0, int H, int hd, float[] cos, float[] sin) {
+        ropeBackward(dx, N, T, pos0, null, H, hd, cos, sin);
+    }
+
+    /** The inverse rotation of {@link #ropeForward(float[], int, int, int, int[], int, int, float[], float[])}. */
+    public static void ropeBackward(float[] dx, int N, int T, int pos0, int[] pos, int H, int hd, float[] cos, float[] sin) {
         int half = hd / 2;
         for (int r = 0; r < N; r++) {
-            int tab = (pos0 + r % T) * half;
+            int tab = (pos == null ? pos0 + r % T : pos[r]) * half;
             for (int h = 0; h < H; h++) {
                 int o = (r * H + h) * hd;
                 for (int i = 0; i < half; i++) {

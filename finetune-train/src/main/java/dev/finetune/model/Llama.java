@@ -73,6 +73,8 @@ public final class Llama implements CausalLM {
     private int batch;
     private int seqLen;
     private boolean hasTargets;
+    /** Whether the last pass ran packed rows (its positions in acts.positions). */
+    private boolean packed;
     private boolean logitsValid;
     private boolean hiddenValid;
     private int validTargets;
@@ -336,11 +338,18 @@ public final class Llama implements CausalLM {
 
     @Override
     public float forward(int[] tokens, int[] targets, int B, int T) {
+        return forward(tokens, targets, null, B, T);
+    }
+
+    /** {@inheritDoc} RoPE rotates each token by the angle of its position in its own sequence. */
+    @Override
+    public float forward(int[] tokens, int[] targets, int[] positions, int B, int T) {
         int V = config.vocabSize();
         int C = config.hiddenSize();
-        int valid = checkInputs(tokens, targets, B, T);
+        int valid = checkInputs(tokens, targets, B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
         int BT = B * T;
-        trunk(tokens, B, T);
+        trunk(tokens, positions, B, T);
         Acts a = acts;
         if (targets != null) {
             System.arraycopy(targets, 0, a.targets, 0, BT);
@@ -363,8 +372,9 @@ public final class Llama implements CausalLM {
         return loss;
     }
 
-    private int checkInputs(int[] tokens, int[] targets, int B, int T) {
-        if (B <= 0 || T <= 0 || T > config.maxSeqLen()) {
+    /** Shape (a packed row may be longer than the context: its positions are checked instead) and ids; the valid targets. */
+    private int checkInputs(int[] tokens, int[] targets, int B, int T, boolean packed) {
+        if (B <= 0 || T <= 0 || T > config.maxSeqLen() && !packed) {
             throw new IllegalArgumentException("batch " + B + " x " + T + ": need B >= 1 and 1 <= T <= max_position_embeddings "
                     + config.maxSeqLen());
         }
@@ -394,8 +404,14 @@ public final class Llama implements CausalLM {
 
     @Override
     public void forwardHidden(int[] tokens, int B, int T) {
-        checkInputs(tokens, null, B, T);
-        trunk(tokens, B, T);
+        forwardHidden(tokens, null, B, T);
+    }
+
+    @Override
+    public void forwardHidden(int[] tokens, int[] positions, int B, int T) {
+        checkInputs(tokens, null, B, T, positions != null);
+        CausalLM.checkPositions(positions, B, T, config.maxSeqLen());
+        trunk(tokens, positions, B, T);
         logitsValid = false;
         hasTargets = false;
         hiddenValid = true;
@@ -437,8 +453,11 @@ public final class Llama implements CausalLM {
         backwardTrunk(gradsOrEmpty());
     }
 
-    /** Embedding, the blocks and the final norm over tokens (B,T): leaves the hidden states in acts.lnf. */
-    private void trunk(int[] tokens, int B, int T) {
+    /**
+     * Embedding, the blocks and the final norm over tokens (B,T), packed when {@code positions} is not
+     * null: leaves the hidden states in acts.lnf.
+     */
+    private void trunk(int[] tokens, int[] positions, int B, int T) {
         int C = config.hiddenSize();
         int L = config.layers();
         int NH = config.heads();
@@ -452,6 +471,11 @@ public final class Llama implements CausalLM {
         ensureActivations(B, T);
         Acts a = acts;
         System.arraycopy(tokens, 0, a.tokens, 0, BT);
+        packed = positions != null;
+        if (packed) {
+            System.arraycopy(positions, 0, a.positions, 0, BT);
+        }
+        int[] pos = packed ? a.positions : null;
         batch = B;
         seqLen = T;
         Layers.embeddingForward(a.encoded, a.tokens, params, embed, BT, C);
@@ -461,9 +485,9 @@ public final class Llama implements CausalLM {
             linear(7 * l + Q, a.q[l], a.ln1[l], wq[l], bq[l], BT, C, Qd);
             linear(7 * l + K, a.k[l], a.ln1[l], wk[l], bk[l], BT, C, KV);
             linear(7 * l + VP, a.v[l], a.ln1[l], wv[l], bv[l], BT, C, KV);
-            Layers.ropeForward(a.q[l], BT, T, 0, NH, hd, cos, sin);
-            Layers.ropeForward(a.k[l], BT, T, 0, KVH, hd, cos, sin);
-            Layers.attentionForward(a.atty[l], a.att[l], a.q[l], Qd, 0, a.k[l], KV, 0, a.v[l], KV, 0, B, T, NH, KVH, hd);
+            Layers.ropeForward(a.q[l], BT, T, 0, pos, NH, hd, cos, sin);
+            Layers.ropeForward(a.k[l], BT, T, 0, pos, KVH, hd, cos, sin);
+            Layers.attentionForward(a.atty[l], a.att[l], a.q[l], Qd, 0, a.k[l], KV, 0, a.v[l], KV, 0, pos, B, T, NH, KVH, hd);
             linear(7 * l + O, a.proj, a.atty[l], wo[l], bo[l], BT, Qd, C);
             Layers.residualForward(a.res2[l], x, a.proj, BT * C);
             Layers.rmsnormForward(a.ln2[l], a.rstd2[l], a.res2[l], params, ln2[l], BT, C, eps);
@@ -557,6 +581,7 @@ public final class Llama implements CausalLM {
         int Qd = config.qDim();
         int KV = config.kvDim();
         int I = config.intermediateSize();
+        int[] pos = packed ? a.positions : null;
         Arrays.fill(a.dRes, 0, BT * C, 0f);
         Layers.rmsnormBackward(a.dRes, gr, g(normf), a.dC, a.res3[L - 1], params, normf, a.rstdf, BT, C);
         for (int l = L - 1; l >= 0 && l >= lowestNeeded; l--) {
@@ -578,9 +603,9 @@ public final class Llama implements CausalLM {
             Arrays.fill(a.dk, 0, BT * KV, 0f);
             Arrays.fill(a.dv, 0, BT * KV, 0f);
             Layers.attentionBackward(a.dq, a.dk, a.dv, a.dAtt, a.dAtty, a.att[l], a.q[l], Qd, 0, a.k[l], KV, 0, a.v[l], KV, 0,
-                    B, T, NH, KVH, hd);
-            Layers.ropeBackward(a.dq, BT, T, 0, NH, hd, cos, sin);
-            Layers.ropeBackward(a.dk, BT, T, 0, KVH, hd, cos, sin);
+                    pos, B, T, NH, KVH, hd);
+            Layers.ropeBackward(a.dq, BT, T, 0, pos, NH, hd, cos, sin);
+            Layers.ropeBackward(a.dk, BT, T, 0, pos, KVH, hd, cos, sin);
             Arrays.fill(a.dC, 0, BT * C, 0f);
             linearBack(7 * l + Q, gr, a.dC, a.dq, a.ln1[l], wq[l], bq[l], BT, C, Qd);
             linearBack(7 * l + K, gr, a.dC, a.dk, a.ln1[l], wk[l], bk[l], BT, C, KV);
@@ -697,6 +722,7 @@ public final class Llama implements CausalLM {
         final long capBTT;
         final int[] tokens;
         final int[] targets;
+        final int[] positions;   // (BT) positions within each packed sequence, when the pass is packed
         final float[] encoded;   // (BT,C) embedding rows, the input of layer 0
         final float[][] ln1;     // L × (BT,C)
         final float[][] rstd1;   // L × (BT)
@@ -740,6 +766,7 @@ public final class Llama implements CausalLM {
             int BTI = Math.multiplyExact(BT, c.intermediateSize());
             tokens = new int[BT];
             targets = new int[BT];
+            positions = new int[BT];
             encoded = new float[BTC];
             ln1 = new float[L][BTC];
             rstd1 = new float[L][BT];
@@ -781,7 +808,7 @@ public final class Llama implements CausalLM {
             long C = c.hiddenSize();
             long perLayer = bt * (5 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 2)
                     + bt * c.heads() * T;
-            long scratch = bt * (4 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 5) + bt * c.heads() * T;
+            long scratch = bt * (4 * C + 2 * c.qDim() + 2 * c.kvDim() + 3L * c.intermediateSize() + 6) + bt * c.heads() * T;
             return c.layers() * perLayer + scratch + bt * c.vocabSize();
         }
     }

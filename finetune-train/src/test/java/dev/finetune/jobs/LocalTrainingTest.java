@@ -77,7 +77,16 @@ public class LocalTrainingTest {
             Map<String, Double> m = done.metrics().orElseThrow();
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy") - 1.0, m.toString());
             String id = done.id().orElseThrow();
-            assertTrue(co.finetuning().listTrainingStepMetrics(id).stepMetrics().size() > 5);
+            var steps = co.finetuning().listTrainingStepMetrics(id).stepMetrics();
+            assertTrue(steps.size() > 5);
+            // every training step reports its padding share and its pace in the examples' own tokens
+            for (var st : steps) {
+                if (st.stepNumber() > 0) {
+                    double share = st.metrics().get("padding_share");
+                    assertTrue(share >= 0 && share < 1, st.toString());
+                    assertTrue(st.metrics().get("tokens_per_second") > 0, st.toString());
+                }
+            }
             try (var files = Files.list(co.finetuning().modelFolder(id).resolve("tensorboard"))) {
                 assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")));
             }

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A child JVM is killed with SIGKILL in the middle of a fine-tune; the next client to open the workspace
- * resumes it from its last checkpoint, and the final weights equal an uninterrupted run's bit for bit.
+ * resumes it from its last checkpoint, and the final weights equal an uninterrupted run's bit for bit (with
+ * packed batches: the data's examples differ in length, so shorter ones share rows).
  * Public: the command line's {@code finetune wait} test reuses its base model and data.
  */
 public class TrainingKillTest {
@@ -61,9 +62,11 @@ public class TrainingKillTest {
 
     public static Path data(Path dir) throws Exception {
         List<String> lines = new ArrayList<>();
+        // every fourth answer four times longer: the shorter examples pack two to a row beside the long ones
         for (int i = 0; i < 75; i++) {
             lines.add("{\"messages\":[{\"role\":\"User\",\"content\":\"where did the cat sit " + i + "?\"},"
-                    + "{\"role\":\"Chatbot\",\"content\":\"on the mat, " + i + " times.\"}]}");
+                    + "{\"role\":\"Chatbot\",\"content\":\"on the mat, " + i + " times" + " and the dog ran in the fog".repeat(i % 4 == 0 ? 4 : 0)
+                    + ".\"}]}");
         }
         Path f = dir.resolve("data.jsonl");
         Files.write(f, lines);
