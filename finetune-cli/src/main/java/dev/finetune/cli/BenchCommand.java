@@ -2,6 +2,7 @@ package dev.finetune.cli;
 
 import dev.finetune.kernel.Kernels;
 import dev.finetune.kernel.Parallel;
+import dev.finetune.kernel.StepProfile;
 import dev.finetune.lora.LoraAdapter;
 import dev.finetune.model.CausalLM;
 import dev.finetune.model.GPT2;
@@ -80,6 +81,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default ${DEFAULT-VALUE})") int warmup;
         @Option(names = "--threads", description = "kernel threads (sets finetune.threads; must come before first use; default: all cores)")
         Integer threads;
+        @Option(names = "--profile", description = "also time each phase of the step (matmuls, cross-entropy, norms, activations, "
+                + "attention, AdamW, copies, LoRA) and print its share")
+        boolean profile;
 
         @Override
         public Integer call() {
@@ -115,6 +119,9 @@ public final class BenchCommand implements Runnable {
             for (int s = 0; s < warmup; s++) {
                 step(model, lora, opt, tokens, targets);
             }
+            HeapWatch heap = new HeapWatch();
+            StepProfile.enable(profile);
+            long allocated = HeapWatch.threadAllocatedBytes();
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 long ts = System.nanoTime();
@@ -123,10 +130,46 @@ public final class BenchCommand implements Runnable {
                 out.printf("step %d: loss %.4f, %.3f s, %.0f tokens/s%n", s + 1, loss, secs, batch * seq / secs);
                 out.flush();
             }
-            double secs = (System.nanoTime() - t0) / 1e9;
+            long nanos = System.nanoTime() - t0;
+            allocated = HeapWatch.threadAllocatedBytes() - allocated;
+            java.util.Map<StepProfile.Phase, StepProfile.Totals> phases = StepProfile.snapshot();
+            StepProfile.enable(false);
+            if (profile) {
+                printProfile(out, phases, nanos, steps);
+            }
+            out.printf("memory: peak heap %.0f MB (sum of the heap pools' peaks since the timed steps began), live after GC %.0f MB, "
+                    + "max %.0f MB; the stepping thread allocated %s per step%n", heap.peakMb(), HeapWatch.liveMbAfterGc(),
+                    Runtime.getRuntime().maxMemory() / 1e6, allocated < 0 ? "(unknown)" : allocated / steps + " bytes");
+            double secs = nanos / 1e9;
             out.printf("tokens_per_second=%.1f%n", (double) steps * batch * seq / secs);
             out.flush();
             return 0;
+        }
+
+        /** The per-phase table: time per step, share of the step, GFLOP/s of the matmul phases. */
+        private static void printProfile(PrintWriter out, java.util.Map<StepProfile.Phase, StepProfile.Totals> phases,
+                                         long nanos, int steps) {
+            out.printf("profile (per step; %s of the step's time is timed by phases, the rest is \"other\"):%n",
+                    "the phases below sum to " + String.format("%.1f%%", 100.0 * phases.values().stream()
+                            .mapToLong(StepProfile.Totals::nanos).sum() / nanos));
+            long matmul = 0;
+            long timed = 0;
+            double flops = 0;
+            for (var e : phases.entrySet()) {
+                StepProfile.Totals t = e.getValue();
+                timed += t.nanos();
+                if (e.getKey().isMatmul()) {
+                    matmul += t.nanos();
+                    flops += t.flops();
+                }
+                String rate = t.flops() > 0 ? String.format("  %6.1f GFLOP/s", t.flops() / t.nanos()) : "";
+                out.printf("  %-40s %9.1f ms  %5.1f%%%s%n", e.getKey().label(), t.nanos() / 1e6 / steps, 100.0 * t.nanos() / nanos,
+                        rate);
+            }
+            out.printf("  %-40s %9.1f ms  %5.1f%%%n", "other (untimed)", (nanos - timed) / 1e6 / steps, 100.0 * (nanos - timed) / nanos);
+            out.printf("  matmul %.1f%% of the step at %.1f GFLOP/s; outside matmul %.1f%% (%.1f ms per step)%n",
+                    100.0 * matmul / nanos, flops / Math.max(1, matmul), 100.0 * (nanos - matmul) / nanos,
+                    (nanos - matmul) / 1e6 / steps);
         }
 
         private float step(CausalLM model, LoraAdapter lora, AdamW opt, int[] tokens, int[] targets) {

@@ -14,6 +14,7 @@ public final class Kernels {
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     private static final Gemm GEMM = choose();
     private static final Dot DOT = chooseDot();
+    private static final FloatOps OPS = chooseOps();
 
     private Kernels() {
     }
@@ -26,6 +27,22 @@ public final class Kernels {
     /** The fastest {@link Dot} available on this JVM. */
     public static Dot dot() {
         return DOT;
+    }
+
+    /** The fastest {@link FloatOps} available on this JVM (the Vector API one when present). */
+    public static FloatOps floatOps() {
+        return OPS;
+    }
+
+    private static FloatOps chooseOps() {
+        if (vectorAvailable()) {
+            try {
+                return (FloatOps) Class.forName("dev.finetune.kernel.VectorFloatOps").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.warn("the Vector API element kernels could not be loaded ({})", e.toString());
+            }
+        }
+        return new PlainFloatOps();
     }
 
     private static Dot chooseDot() {
