@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code finetune bench ...}: quick speed measurements (JMH in finetune-bench for the careful ones). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training and decoding speed.",
-        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class})
+        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class, BenchCommand.FmaPeakCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -53,6 +53,33 @@ public final class BenchCommand implements Runnable {
         GPT2Config c = (GPT2Config) m.config();
         return String.format("family=gpt2 layers=%d heads=%d channels=%d vocab=%d ctx=%d (%,d weights)", c.layers(), c.heads(),
                 c.channels(), c.vocabSize(), c.maxSeqLen(), c.parameterCount());
+    }
+
+    /** The machine's float FMA peak as this JVM reaches it: the bar matmul GFLOP/s is compared with. */
+    @Command(name = "fma-peak", mixinStandardHelpOptions = true,
+            description = "Measure the float FMA peak (GFLOP/s, all kernel threads, Vector API) that matmul speed is compared with.")
+    static final class FmaPeakCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--seconds", defaultValue = "2", description = "how long to measure (default ${DEFAULT-VALUE})") double seconds;
+        @Option(names = "--threads", description = "kernel threads (sets finetune.threads; default: all cores)") Integer threads;
+
+        @Override
+        public Integer call() {
+            if (threads != null) {
+                System.setProperty("finetune.threads", Integer.toString(threads));
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            java.util.OptionalDouble peak = Kernels.fmaPeakGflops(seconds);
+            if (peak.isEmpty()) {
+                spec.commandLine().getErr().println("the FMA probe needs the Vector API: run java with --add-modules jdk.incubator.vector");
+                return 1;
+            }
+            out.printf("fma_peak_gflops=%.1f (%d threads)%n", peak.getAsDouble(), Parallel.threads());
+            out.flush();
+            return 0;
+        }
     }
 
     /**
@@ -167,9 +194,14 @@ public final class BenchCommand implements Runnable {
                         rate);
             }
             out.printf("  %-40s %9.1f ms  %5.1f%%%n", "other (untimed)", (nanos - timed) / 1e6 / steps, 100.0 * (nanos - timed) / nanos);
+            double gflops = flops / Math.max(1, matmul);
             out.printf("  matmul %.1f%% of the step at %.1f GFLOP/s; outside matmul %.1f%% (%.1f ms per step)%n",
-                    100.0 * matmul / nanos, flops / Math.max(1, matmul), 100.0 * (nanos - matmul) / nanos,
-                    (nanos - matmul) / 1e6 / steps);
+                    100.0 * matmul / nanos, gflops, 100.0 * (nanos - matmul) / nanos, (nanos - matmul) / 1e6 / steps);
+            java.util.OptionalDouble peak = Kernels.fmaPeakGflops(1.0);
+            if (peak.isPresent()) {
+                out.printf("  FMA peak measured now: %.1f GFLOP/s (%d threads); the step's matmuls reach %.0f%% of it%n",
+                        peak.getAsDouble(), Parallel.threads(), 100 * gflops / peak.getAsDouble());
+            }
         }
 
         private float step(CausalLM model, LoraAdapter lora, AdamW opt, int[] tokens, int[] targets) {

@@ -75,6 +75,26 @@ public final class Kernels {
         }
     }
 
+    /**
+     * The float FMA peak of this machine as the JVM reaches it, in GFLOP/s over all the pool's threads
+     * (independent vector FMA chains, no memory traffic), measured for about {@code seconds}; empty
+     * without the Vector API.
+     */
+    public static java.util.OptionalDouble fmaPeakGflops(double seconds) {
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            return java.util.OptionalDouble.empty();
+        }
+        try {
+            Class<?> c = Class.forName("dev.finetune.kernel.FmaPeak");
+            java.lang.reflect.Method m = c.getDeclaredMethod("gflops", double.class);
+            m.setAccessible(true);
+            return java.util.OptionalDouble.of((double) m.invoke(null, seconds));
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the FMA peak probe could not run ({})", e.toString());
+            return java.util.OptionalDouble.empty();
+        }
+    }
+
     private static Gemm choose() {
         if (vectorAvailable()) {
             java.util.Optional<Gemm> v = vectorGemm();
