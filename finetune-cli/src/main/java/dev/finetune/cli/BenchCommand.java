@@ -2,6 +2,7 @@ package dev.finetune.cli;
 
 import dev.finetune.kernel.Kernels;
 import dev.finetune.kernel.Parallel;
+import dev.finetune.kernel.StepProfile;
 import dev.finetune.lora.LoraAdapter;
 import dev.finetune.model.CausalLM;
 import dev.finetune.model.GPT2;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code finetune bench ...}: quick speed measurements (JMH in finetune-bench for the careful ones). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training and decoding speed.",
-        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class})
+        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class, BenchCommand.FmaPeakCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -54,6 +55,33 @@ public final class BenchCommand implements Runnable {
                 c.channels(), c.vocabSize(), c.maxSeqLen(), c.parameterCount());
     }
 
+    /** The machine's float FMA peak as this JVM reaches it: the bar matmul GFLOP/s is compared with. */
+    @Command(name = "fma-peak", mixinStandardHelpOptions = true,
+            description = "Measure the float FMA peak (GFLOP/s, all kernel threads, Vector API) that matmul speed is compared with.")
+    static final class FmaPeakCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--seconds", defaultValue = "2", description = "how long to measure (default ${DEFAULT-VALUE})") double seconds;
+        @Option(names = "--threads", description = "kernel threads (sets finetune.threads; default: all cores)") Integer threads;
+
+        @Override
+        public Integer call() {
+            if (threads != null) {
+                System.setProperty("finetune.threads", Integer.toString(threads));
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            java.util.OptionalDouble peak = Kernels.fmaPeakGflops(seconds);
+            if (peak.isEmpty()) {
+                spec.commandLine().getErr().println("the FMA probe needs the Vector API: run java with --add-modules jdk.incubator.vector");
+                return 1;
+            }
+            out.printf("fma_peak_gflops=%.1f (%d threads)%n", peak.getAsDouble(), Parallel.threads());
+            out.flush();
+            return 0;
+        }
+    }
+
     /**
      * A random-initialized model, warm-up steps, then timed steps of forward, backward, gradient
      * clipping and AdamW on random tokens; the last line is {@code tokens_per_second=<number>}.
@@ -80,6 +108,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default ${DEFAULT-VALUE})") int warmup;
         @Option(names = "--threads", description = "kernel threads (sets finetune.threads; must come before first use; default: all cores)")
         Integer threads;
+        @Option(names = "--profile", description = "also time each phase of the step (matmuls, cross-entropy, norms, activations, "
+                + "attention, AdamW, copies, LoRA) and print its share")
+        boolean profile;
 
         @Override
         public Integer call() {
@@ -115,6 +146,9 @@ public final class BenchCommand implements Runnable {
             for (int s = 0; s < warmup; s++) {
                 step(model, lora, opt, tokens, targets);
             }
+            HeapWatch heap = new HeapWatch();
+            StepProfile.enable(profile);
+            long allocated = HeapWatch.threadAllocatedBytes();
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 long ts = System.nanoTime();
@@ -123,10 +157,51 @@ public final class BenchCommand implements Runnable {
                 out.printf("step %d: loss %.4f, %.3f s, %.0f tokens/s%n", s + 1, loss, secs, batch * seq / secs);
                 out.flush();
             }
-            double secs = (System.nanoTime() - t0) / 1e9;
+            long nanos = System.nanoTime() - t0;
+            allocated = HeapWatch.threadAllocatedBytes() - allocated;
+            java.util.Map<StepProfile.Phase, StepProfile.Totals> phases = StepProfile.snapshot();
+            StepProfile.enable(false);
+            if (profile) {
+                printProfile(out, phases, nanos, steps);
+            }
+            out.printf("memory: peak heap %.0f MB (sum of the heap pools' peaks since the timed steps began), live after GC %.0f MB, "
+                    + "max %.0f MB; the stepping thread allocated %s per step%n", heap.peakMb(), HeapWatch.liveMbAfterGc(),
+                    Runtime.getRuntime().maxMemory() / 1e6, allocated < 0 ? "(unknown)" : allocated / steps + " bytes");
+            double secs = nanos / 1e9;
             out.printf("tokens_per_second=%.1f%n", (double) steps * batch * seq / secs);
             out.flush();
             return 0;
+        }
+
+        /** The per-phase table: time per step, share of the step, GFLOP/s of the matmul phases. */
+        private static void printProfile(PrintWriter out, java.util.Map<StepProfile.Phase, StepProfile.Totals> phases,
+                                         long nanos, int steps) {
+            out.printf("profile (per step; %s of the step's time is timed by phases, the rest is \"other\"):%n",
+                    "the phases below sum to " + String.format("%.1f%%", 100.0 * phases.values().stream()
+                            .mapToLong(StepProfile.Totals::nanos).sum() / nanos));
+            long matmul = 0;
+            long timed = 0;
+            double flops = 0;
+            for (var e : phases.entrySet()) {
+                StepProfile.Totals t = e.getValue();
+                timed += t.nanos();
+                if (e.getKey().isMatmul()) {
+                    matmul += t.nanos();
+                    flops += t.flops();
+                }
+                String rate = t.flops() > 0 ? String.format("  %6.1f GFLOP/s", t.flops() / t.nanos()) : "";
+                out.printf("  %-40s %9.1f ms  %5.1f%%%s%n", e.getKey().label(), t.nanos() / 1e6 / steps, 100.0 * t.nanos() / nanos,
+                        rate);
+            }
+            out.printf("  %-40s %9.1f ms  %5.1f%%%n", "other (untimed)", (nanos - timed) / 1e6 / steps, 100.0 * (nanos - timed) / nanos);
+            double gflops = flops / Math.max(1, matmul);
+            out.printf("  matmul %.1f%% of the step at %.1f GFLOP/s; outside matmul %.1f%% (%.1f ms per step)%n",
+                    100.0 * matmul / nanos, gflops, 100.0 * (nanos - matmul) / nanos, (nanos - matmul) / 1e6 / steps);
+            java.util.OptionalDouble peak = Kernels.fmaPeakGflops(1.0);
+            if (peak.isPresent()) {
+                out.printf("  FMA peak measured now: %.1f GFLOP/s (%d threads); the step's matmuls reach %.0f%% of it%n",
+                        peak.getAsDouble(), Parallel.threads(), 100 * gflops / peak.getAsDouble());
+            }
         }
 
         private float step(CausalLM model, LoraAdapter lora, AdamW opt, int[] tokens, int[] targets) {

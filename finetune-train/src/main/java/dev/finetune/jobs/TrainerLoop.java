@@ -203,12 +203,17 @@ final class TrainerLoop {
         long trainNanos = 0;
         long tokensSeen = 0;
         int step = start;
+        int[] order = null;
+        int orderEpoch = -1;
         for (; step < total; step++) {
             if (ctx.cancelled()) {
                 return new TrainingBackend.Outcome(Map.of());
             }
             int epoch = step / perEpoch;
-            int[] order = order(task.size(), hp.seedValue(), epoch);
+            if (epoch != orderEpoch) {
+                order = order(task.size(), hp.seedValue(), epoch); // once per epoch, not per step
+                orderEpoch = epoch;
+            }
             int b0 = (step % perEpoch) * B;
             model.zeroGrad();
             if (adapter != null) {

@@ -14,16 +14,16 @@ public final class BlockedGemm extends PackedGemm {
     }
 
     @Override
-    void kernel(int kc, float[] aPack, int aStrip, float[] bPack, int bStrip, float[] c, int cOff, int ldc, int rows,
-                int cols, boolean add, float[] tile) {
+    void kernel(int kc, float[] a, int aStart, int aks, float[] bPack, int bStrip, float[] c, int cOff, int ldc,
+                int rows, int cols, boolean add, float[] tile) {
         java.util.Arrays.fill(tile, 0, MR * NR, 0f);
         for (int p = 0; p < kc; p++) {
             int bo = bStrip + p * NR;
-            int ao = aStrip + p * MR;
-            float a0 = aPack[ao];
-            float a1 = aPack[ao + 1];
-            float a2 = aPack[ao + 2];
-            float a3 = aPack[ao + 3];
+            int ao = aStart + p * aks;
+            float a0 = a[ao];
+            float a1 = a[ao + 1];
+            float a2 = a[ao + 2];
+            float a3 = a[ao + 3];
             for (int j = 0; j < NR; j++) {
                 float bv = bPack[bo + j];
                 tile[j] += a0 * bv;

@@ -14,6 +14,7 @@ public final class Kernels {
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
     private static final Gemm GEMM = choose();
     private static final Dot DOT = chooseDot();
+    private static final FloatOps OPS = chooseOps();
 
     private Kernels() {
     }
@@ -26,6 +27,22 @@ public final class Kernels {
     /** The fastest {@link Dot} available on this JVM. */
     public static Dot dot() {
         return DOT;
+    }
+
+    /** The fastest {@link FloatOps} available on this JVM (the Vector API one when present). */
+    public static FloatOps floatOps() {
+        return OPS;
+    }
+
+    private static FloatOps chooseOps() {
+        if (vectorAvailable()) {
+            try {
+                return (FloatOps) Class.forName("dev.finetune.kernel.VectorFloatOps").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.warn("the Vector API element kernels could not be loaded ({})", e.toString());
+            }
+        }
+        return new PlainFloatOps();
     }
 
     private static Dot chooseDot() {
@@ -55,6 +72,26 @@ public final class Kernels {
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.warn("the Vector API GEMM could not be loaded ({}); using the plain-Java kernel", e.toString());
             return java.util.Optional.empty();
+        }
+    }
+
+    /**
+     * The float FMA peak of this machine as the JVM reaches it, in GFLOP/s over all the pool's threads
+     * (independent vector FMA chains, no memory traffic), measured for about {@code seconds}; empty
+     * without the Vector API.
+     */
+    public static java.util.OptionalDouble fmaPeakGflops(double seconds) {
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            return java.util.OptionalDouble.empty();
+        }
+        try {
+            Class<?> c = Class.forName("dev.finetune.kernel.FmaPeak");
+            java.lang.reflect.Method m = c.getDeclaredMethod("gflops", double.class);
+            m.setAccessible(true);
+            return java.util.OptionalDouble.of((double) m.invoke(null, seconds));
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.warn("the FMA peak probe could not run ({})", e.toString());
+            return java.util.OptionalDouble.empty();
         }
     }
 

@@ -3,10 +3,13 @@ package dev.finetune.kernel;
 /**
  * The blocked GEMM shared by the plain-Java and the Vector API kernels, in the usual three-level
  * shape: for each {@code KC}-deep slice of k, pack a panel of op(B) ({@code KC x NC}, in column strips
- * of {@code NR}) and of op(A) ({@code MC x KC}, in row strips of {@code MR}) into contiguous buffers,
- * then run an {@code MR x NR} register-tile micro-kernel over them. Transposes are resolved while
- * packing, so the micro-kernel sees one layout. The work is split across the library's pool by output
- * columns when there are enough of them (each thread packs only its own B panel), else by rows.
+ * of {@code NR}) into a contiguous buffer, then run an {@code MR x NR} register-tile micro-kernel over
+ * it and {@code MC x KC} blocks of op(A), packed in row strips of {@code MR} ({@code [p][r]}), except
+ * that a transposed A is read where it lies (for one k step its strip's MR values are adjacent in
+ * memory, the packed layout already), which saves copying the big operand of a weight gradient
+ * ({@code dW = xᵀ·dout}, k = B·T); only its bottom strip, when it has fewer than MR rows, is packed. The work is split across the library's pool by output columns
+ * when the output is wide (each thread packs only its own B panel), else by rows (each thread reads its
+ * own rows of A and packs the whole, smaller, B).
  *
  * <p>Pack buffers are per thread and reused: a call allocates nothing once warm.
  */
@@ -31,11 +34,13 @@ abstract class PackedGemm implements Gemm {
     }
 
     /**
-     * c[mr x nr tile] (+)= aPack[strip] · bPack[strip] over {@code kc}; {@code rows} and {@code cols}
-     * say how much of the tile is inside C; {@code add} false overwrites C.
+     * c[mr x nr tile] (+)= A strip · bPack[strip] over {@code kc}: element (r, p) of the A strip is
+     * {@code a[aStart + p·aks + r]} for r in [0, mr) (all mr rows readable) and p in [0, kc): a packed
+     * strip has aks = mr, a transposed A read in place aks = lda. {@code rows} and {@code cols} say how
+     * much of the tile is inside C; {@code add} false overwrites C.
      */
-    abstract void kernel(int kc, float[] aPack, int aStrip, float[] bPack, int bStrip, float[] c, int cOff, int ldc,
-                         int rows, int cols, boolean add, float[] tile);
+    abstract void kernel(int kc, float[] a, int aStart, int aks, float[] bPack, int bStrip, float[] c, int cOff,
+                         int ldc, int rows, int cols, boolean add, float[] tile);
 
     @Override
     public final void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
@@ -52,7 +57,8 @@ abstract class PackedGemm implements Gemm {
             return;
         }
         int threads = Parallel.threads();
-        if (n >= 2 * nr * threads || m < 2 * mr) {
+        // split the larger side: by columns for a wide output (B is the big operand), else by rows
+        if (m < 2 * mr * threads || n >= 2 * nr * threads && n >= m) {
             // split columns in multiples of nr
             int strips = (n + nr - 1) / nr;
             Parallel.forRange(strips, Math.max(1, 64 / nr), (s0, s1) -> {
@@ -77,6 +83,8 @@ abstract class PackedGemm implements Gemm {
         float[] aPack = buf[0];
         float[] bPack = buf[1];
         float[] tile = buf[2];
+        // a transposed A is read in place: for one k step a strip's rows are adjacent, op(A)[i][p] = a[aOff + p·lda + i];
+        // a plain A is packed per MC x KC block (reading it in place means mr streams a row apart, which measured slower)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -85,15 +93,23 @@ abstract class PackedGemm implements Gemm {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(transA, a, aOff, lda, ic, mc, pc, kc, aPack);
+                    int full = transA ? mc / mr * mr : 0;
+                    if (full < mc) {
+                        // packed: the whole block (plain A) or the bottom strip of fewer than mr rows, zero-padded
+                        packA(transA, a, aOff, lda, ic + full, mc - full, pc, kc, aPack);
+                    }
                     for (int jr = 0; jr < nc; jr += nr) {
                         int cols = Math.min(nr, nc - jr);
                         int bStrip = (jr / nr) * kc * nr;
-                        for (int ir = 0; ir < mc; ir += mr) {
+                        for (int ir = 0; ir < full; ir += mr) {
+                            int i = ic + ir;
+                            kernel(kc, a, aOff + pc * lda + i, lda, bPack, bStrip, c, cOff + i * ldc + jc + jr, ldc, mr,
+                                    cols, add, tile);
+                        }
+                        for (int ir = full; ir < mc; ir += mr) {
                             int rows = Math.min(mr, mc - ir);
-                            int aStrip = (ir / mr) * kc * mr;
-                            kernel(kc, aPack, aStrip, bPack, bStrip, c, cOff + (ic + ir) * ldc + jc + jr, ldc, rows, cols,
-                                    add, tile);
+                            kernel(kc, aPack, ((ir - full) / mr) * kc * mr, mr, bPack, bStrip, c,
+                                    cOff + (ic + ir) * ldc + jc + jr, ldc, rows, cols, add, tile);
                         }
                     }
                 }

@@ -34,7 +34,9 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous chunks,
-     * each at least {@code grain} long; runs inline when one chunk suffices.
+     * each at least {@code grain} long; runs inline when one chunk suffices or when called from a task
+     * of the pool (nested calls do not split again). The fork/join tasks are the calling thread's own,
+     * reused from call to call, so a call allocates nothing beyond the caller's {@code body}.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, grain)));
@@ -42,20 +44,78 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        POOL.invoke(new RecursiveAction() {
-            @Override
-            protected void compute() {
-                ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        Region region = REGIONS.get();
+        region.set(body, n, chunks);
+        try {
+            POOL.invoke(region);
+        } finally {
+            region.clear();
+        }
+    }
+
+    private static final ThreadLocal<Region> REGIONS = ThreadLocal.withInitial(Region::new);
+
+    /** One calling thread's root task and chunk tasks, reinitialised for each call. */
+    private static final class Region extends RecursiveAction {
+        private final Chunk[] chunkTasks = new Chunk[Math.max(0, THREADS - 1)];
+        private RangeBody body;
+        private int n;
+        private int chunks;
+
+        Region() {
+            for (int i = 0; i < chunkTasks.length; i++) {
+                chunkTasks[i] = new Chunk();
+            }
+        }
+
+        void set(RangeBody body, int n, int chunks) {
+            reinitialize();
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        void clear() {
+            body = null;
+            for (Chunk c : chunkTasks) {
+                c.body = null;
+            }
+        }
+
+        @Override
+        protected void compute() {
+            int forked = 0;
+            try {
                 for (int c = 1; c < chunks; c++) {
-                    int from = (int) ((long) n * c / chunks);
-                    int to = (int) ((long) n * (c + 1) / chunks);
-                    tasks[c - 1] = ForkJoinTask.adapt(() -> body.run(from, to)).fork();
+                    Chunk t = chunkTasks[c - 1];
+                    t.reinitialize();
+                    t.body = body;
+                    t.from = (int) ((long) n * c / chunks);
+                    t.to = (int) ((long) n * (c + 1) / chunks);
+                    t.fork();
+                    forked++;
                 }
                 body.run(0, (int) ((long) n / chunks));
-                for (ForkJoinTask<?> t : tasks) {
-                    t.join();
+            } finally {
+                // every chunk ends before the tasks can be reused, even when one of them threw
+                for (int c = 0; c < forked; c++) {
+                    chunkTasks[c].quietlyJoin();
                 }
             }
-        });
+            for (int c = 0; c < forked; c++) {
+                chunkTasks[c].join(); // rethrows a chunk's exception
+            }
+        }
+    }
+
+    private static final class Chunk extends RecursiveAction {
+        RangeBody body;
+        int from;
+        int to;
+
+        @Override
+        protected void compute() {
+            body.run(from, to);
+        }
     }
 }

@@ -4,9 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API GEMM: {@link PackedGemm}'s packing and threading with a 6 x (2 vectors) register tile,
- * twelve accumulators, one broadcast of A and two loads of B per step of k, {@code fma} throughout.
- * On AVX-512 a tile is 6 x 32 floats. Only loaded when {@code jdk.incubator.vector} is present
+ * The Vector API GEMM: {@link PackedGemm}'s packing and threading with a 4 x (2 vectors) register tile,
+ * eight accumulators, four broadcasts of A (read in place) and two loads of packed B per step of k,
+ * {@code fma} throughout. On AVX2 a tile is 4 x 16 floats, on AVX-512 4 x 32. Only loaded when {@code jdk.incubator.vector} is present
  * ({@link Kernels} checks before touching this class).
  */
 public final class VectorGemm extends PackedGemm {
@@ -25,8 +25,8 @@ public final class VectorGemm extends PackedGemm {
     }
 
     @Override
-    void kernel(int kc, float[] aPack, int aStrip, float[] bPack, int bStrip, float[] c, int cOff, int ldc, int rows,
-                int cols, boolean add, float[] tile) {
+    void kernel(int kc, float[] a, int aStart, int aks, float[] bPack, int bStrip, float[] c, int cOff, int ldc,
+                int rows, int cols, boolean add, float[] tile) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S);
@@ -35,21 +35,21 @@ public final class VectorGemm extends PackedGemm {
         FloatVector c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S);
         FloatVector c31 = FloatVector.zero(S);
-        int bo = bStrip;
-        int ao = aStrip;
-        for (int p = 0; p < kc; p++, bo += NR, ao += MR) {
+        for (int p = 0; p < kc; p++) {
+            int bo = bStrip + p * NR;
+            int ao = aStart + p * aks;
             FloatVector b0 = FloatVector.fromArray(S, bPack, bo);
             FloatVector b1 = FloatVector.fromArray(S, bPack, bo + L);
-            FloatVector a0 = FloatVector.broadcast(S, aPack[ao]);
-            FloatVector a1 = FloatVector.broadcast(S, aPack[ao + 1]);
-            FloatVector a2 = FloatVector.broadcast(S, aPack[ao + 2]);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ao + 1]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, aPack[ao + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }

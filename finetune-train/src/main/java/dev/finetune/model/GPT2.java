@@ -2,6 +2,8 @@ package dev.finetune.model;
 
 import dev.finetune.kernel.Gemm;
 import dev.finetune.kernel.Kernels;
+import dev.finetune.kernel.StepProfile;
+import dev.finetune.kernel.StepProfile.Phase;
 import dev.finetune.optim.AdamW;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,6 +51,8 @@ public final class GPT2 implements CausalLM {
     private float[] grads;
     private final List<TensorView> tensors;
     private final Map<String, Integer> indexByName;
+    /** Each tensor's offset, ascending (tensors are laid out in order): {@link #g} searches it. */
+    private final int[] offsetTable;
     private final boolean[] trainable;
 
     // offsets into params / grads
@@ -146,6 +150,7 @@ public final class GPT2 implements CausalLM {
             byName.put(list.get(i).name(), i);
         }
         this.indexByName = Collections.unmodifiableMap(byName);
+        this.offsetTable = list.stream().mapToInt(TensorView::offset).toArray();
         this.linears = linearLayers(config);
         this.params = new float[(int) count];
         this.trainable = new boolean[list.size()];
@@ -360,9 +365,13 @@ public final class GPT2 implements CausalLM {
         }
     }
 
-    /** Gradient offset of the tensor at params offset {@code off}, or -1 when it is frozen. */
-    private int g(int off, String name) {
-        return trainable[indexByName.get(name)] ? off : -1;
+    /**
+     * Gradient offset of the tensor at params offset {@code off}, or -1 when it is frozen: a search in the
+     * tensors' offsets (no names built or hashed in the step).
+     */
+    private int g(int off) {
+        int i = Arrays.binarySearch(offsetTable, off);
+        return i >= 0 && trainable[i] ? off : -1;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -419,7 +428,9 @@ public final class GPT2 implements CausalLM {
             a.logits = new float[Math.multiplyExact(a.capBT, V)];
         }
         // logits (BT,V) = lnf (BT,C) · wteᵀ, the head tied to the token embedding
+        long th = StepProfile.start();
         gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, wte, C, a.logits, 0, V, false);
+        StepProfile.stop(Phase.HEAD_FORWARD, th, 2.0 * BT * V * C);
         logitsValid = true;
         hiddenValid = false;
         hasTargets = targets != null;
@@ -537,23 +548,25 @@ public final class GPT2 implements CausalLM {
             Layers.layernormForward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], residual, params, ln1w[l], ln1b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.qkv[l], a.ln1[l], params, qkvw[l], qkvb[l], BT, C, 3 * C);
             if (adapter != null) {
-                adapter.forward(4 * l + QKV, a.qkv[l], a.ln1[l], BT);
+                adapterForward(4 * l + QKV, a.qkv[l], a.ln1[l], BT);
             }
+            long ta = StepProfile.start();
             Layers.attentionForward(a.atty[l], a.att[l], a.qkv[l], pos, B, T, C, NH);
+            StepProfile.stop(Phase.ATTENTION, ta);
             Layers.matmulForward(gemm, a.proj, a.atty[l], params, attprojw[l], attprojb[l], BT, C, C);
             if (adapter != null) {
-                adapter.forward(4 * l + ATTN_PROJ, a.proj, a.atty[l], BT);
+                adapterForward(4 * l + ATTN_PROJ, a.proj, a.atty[l], BT);
             }
             Layers.residualForward(a.residual2[l], residual, a.proj, BT * C);
             Layers.layernormForward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], params, ln2w[l], ln2b[l], BT, C, eps);
             Layers.matmulForward(gemm, a.fch[l], a.ln2[l], params, fcw[l], fcb[l], BT, C, 4 * C);
             if (adapter != null) {
-                adapter.forward(4 * l + FC, a.fch[l], a.ln2[l], BT);
+                adapterForward(4 * l + FC, a.fch[l], a.ln2[l], BT);
             }
             Layers.geluForward(a.fchGelu[l], a.fch[l], BT * 4 * C);
             Layers.matmulForward(gemm, a.proj, a.fchGelu[l], params, fcprojw[l], fcprojb[l], BT, 4 * C, C);
             if (adapter != null) {
-                adapter.forward(4 * l + FC_PROJ, a.proj, a.fchGelu[l], BT);
+                adapterForward(4 * l + FC_PROJ, a.proj, a.fchGelu[l], BT);
             }
             Layers.residualForward(a.residual3[l], a.residual2[l], a.proj, BT * C);
             residual = a.residual3[l];
@@ -565,12 +578,22 @@ public final class GPT2 implements CausalLM {
     @Override
     public void zeroGrad() {
         ensureGrads();
-        for (int i = 0; i < tensors.size(); i++) {
-            if (trainable[i]) {
-                TensorView v = tensors.get(i);
-                Arrays.fill(grads, v.offset(), v.offset() + v.size(), 0f);
+        long t0 = StepProfile.start();
+        int i = 0;
+        while (i < tensors.size()) {
+            if (!trainable[i]) {
+                i++;
+                continue;
             }
+            // a run of trainable tensors is one contiguous range of the buffer
+            int from = tensors.get(i).offset();
+            while (i < tensors.size() && trainable[i]) {
+                i++;
+            }
+            TensorView last = tensors.get(i - 1);
+            Layers.zero(grads, from, last.offset() + last.size() - from);
         }
+        StepProfile.stop(Phase.ZERO_GRAD, t0);
     }
 
     /**
@@ -607,14 +630,23 @@ public final class GPT2 implements CausalLM {
         float[] dlogits = a.logits;
         Layers.crossEntropyBackward(dlogits, a.logits, a.lse, a.targets, IGNORE_INDEX, scale, BT, V);
         // tied head: dlnf (BT,C) = dlogits (BT,V) · wte (V,C); dwte (V,C) += dlogitsᵀ · lnf
+        long t0 = StepProfile.start();
         gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params, wte, C, a.dC, 0, C, false);
+        StepProfile.stop(Phase.HEAD_BACKWARD_INPUT, t0, 2.0 * BT * V * C);
         if (trainable[0]) {
+            t0 = StepProfile.start();
             gemm.gemm(true, false, V, C, BT, dlogits, 0, V, a.lnf, 0, C, gr, wte, C, true);
+            StepProfile.stop(Phase.HEAD_BACKWARD_WEIGHT, t0, 2.0 * BT * V * C);
         }
         backwardTrunk();
     }
 
-    /** From d lnf in acts.dC down through ln_f, the blocks and (when they train) the embeddings. */
+    /**
+     * From d lnf in acts.dC down through ln_f, the blocks and (when they train) the embeddings. Each
+     * gradient buffer's first writer overwrites it (no zero-fill), the rest accumulate; below the lowest
+     * block that trains nothing is computed, and in that block the input gradient of c_attn and ln_1 only
+     * when something of ln_1 trains.
+     */
     private void backwardTrunk() {
         Activations a = acts;
         int B = batch;
@@ -626,46 +658,47 @@ public final class GPT2 implements CausalLM {
         float[] gr = grads;
         int[] pos = packed ? a.positions : null;
         float[] top = a.residual3[L - 1];
-        Arrays.fill(a.dResidual, 0, BT * C, 0f);
-        Layers.layernormBackward(a.dResidual, gr, g(lnfw, "ln_f.weight"), g(lnfb, "ln_f.bias"), a.dC, top,
-                params, lnfw, a.lnfMean, a.lnfRstd, BT, C);
+        Layers.layernormBackward(a.dResidual, false, gr, g(lnfw), g(lnfb), a.dC, top, params, lnfw, a.lnfMean, a.lnfRstd,
+                BT, C);
 
         for (int l = L - 1; l >= 0 && l >= lowestNeeded; l--) {
-            String p = "h." + l + ".";
             float[] residual = l == 0 ? a.encoded : a.residual3[l - 1];
             // MLP: residual3 = residual2 + c_proj(gelu(c_fc(ln_2(residual2)))); dResidual is d residual3
-            Arrays.fill(a.dFchGelu, 0, BT * 4 * C, 0f);
-            Layers.matmulBackward(gemm, a.dFchGelu, gr, g(fcprojw[l], p + "mlp.c_proj.weight"),
-                    g(fcprojb[l], p + "mlp.c_proj.bias"), a.dResidual, a.fchGelu[l], params, fcprojw[l], BT, 4 * C, C);
+            Layers.matmulBackward(gemm, a.dFchGelu, false, gr, g(fcprojw[l]), g(fcprojb[l]), a.dResidual, a.fchGelu[l],
+                    params, fcprojw[l], BT, 4 * C, C);
             if (adapter != null) {
-                adapter.backward(4 * l + FC_PROJ, a.dFchGelu, a.dResidual, a.fchGelu[l], BT);
+                adapterBackward(4 * l + FC_PROJ, a.dFchGelu, a.dResidual, a.fchGelu[l], BT);
             }
-            Arrays.fill(a.dFch, 0, BT * 4 * C, 0f);
-            Layers.geluBackward(a.dFch, a.fch[l], a.dFchGelu, BT * 4 * C);
-            Arrays.fill(a.dC, 0, BT * C, 0f);
-            Layers.matmulBackward(gemm, a.dC, gr, g(fcw[l], p + "mlp.c_fc.weight"), g(fcb[l], p + "mlp.c_fc.bias"),
-                    a.dFch, a.ln2[l], params, fcw[l], BT, C, 4 * C);
+            Layers.geluBackward(a.dFch, a.fch[l], a.dFchGelu, BT * 4 * C, false);
+            Layers.matmulBackward(gemm, a.dC, false, gr, g(fcw[l]), g(fcb[l]), a.dFch, a.ln2[l], params, fcw[l], BT, C, 4 * C);
             if (adapter != null) {
-                adapter.backward(4 * l + FC, a.dC, a.dFch, a.ln2[l], BT);
+                adapterBackward(4 * l + FC, a.dC, a.dFch, a.ln2[l], BT);
             }
-            Layers.layernormBackward(a.dResidual, gr, g(ln2w[l], p + "ln_2.weight"), g(ln2b[l], p + "ln_2.bias"),
-                    a.dC, a.residual2[l], params, ln2w[l], a.ln2Mean[l], a.ln2Rstd[l], BT, C);
+            Layers.layernormBackward(a.dResidual, gr, g(ln2w[l]), g(ln2b[l]), a.dC, a.residual2[l], params, ln2w[l],
+                    a.ln2Mean[l], a.ln2Rstd[l], BT, C);
             // attention: residual2 = residual + c_proj(attn(c_attn(ln_1(residual)))); dResidual is now d residual2
-            Arrays.fill(a.dC, 0, BT * C, 0f);
-            Layers.matmulBackward(gemm, a.dC, gr, g(attprojw[l], p + "attn.c_proj.weight"),
-                    g(attprojb[l], p + "attn.c_proj.bias"), a.dResidual, a.atty[l], params, attprojw[l], BT, C, C);
+            Layers.matmulBackward(gemm, a.dC, false, gr, g(attprojw[l]), g(attprojb[l]), a.dResidual, a.atty[l], params,
+                    attprojw[l], BT, C, C);
             if (adapter != null) {
-                adapter.backward(4 * l + ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
+                adapterBackward(4 * l + ATTN_PROJ, a.dC, a.dResidual, a.atty[l], BT);
             }
+            long t0 = StepProfile.start();
             Arrays.fill(a.dQkv, 0, BT * 3 * C, 0f);
+            StepProfile.stop(Phase.COPIES, t0);
+            t0 = StepProfile.start();
             Layers.attentionBackward(a.dQkv, a.dAtt, a.dC, a.qkv[l], a.att[l], pos, B, T, C, NH);
-            Arrays.fill(a.dC, 0, BT * C, 0f);
-            Layers.matmulBackward(gemm, a.dC, gr, g(qkvw[l], p + "attn.c_attn.weight"), -1,
-                    a.dQkv, a.ln1[l], params, qkvw[l], BT, C, 3 * C);
+            StepProfile.stop(Phase.ATTENTION, t0);
+            // the gradient of ln_1's output is needed by ln_1's own weights and by the blocks below
+            boolean below = l - 1 >= lowestNeeded;
+            int dln1w = g(ln1w[l]);
+            int dln1b = g(ln1b[l]);
+            boolean needDln1 = below || dln1w >= 0 || dln1b >= 0;
+            Layers.matmulBackward(gemm, needDln1 ? a.dC : null, false, gr, g(qkvw[l]), -1, a.dQkv, a.ln1[l], params,
+                    qkvw[l], BT, C, 3 * C);
             if (adapter != null) {
-                adapter.backward(4 * l + QKV, a.dC, a.dQkv, a.ln1[l], BT);
+                adapterBackward(4 * l + QKV, needDln1 ? a.dC : null, a.dQkv, a.ln1[l], BT);
             }
-            int dqkvb = g(qkvb[l], p + "attn.c_attn.bias");
+            int dqkvb = g(qkvb[l]);
             if (dqkvb >= 0) {
                 // The key bias adds q·b_k to every score of a softmax row, which the softmax ignores: its
                 // gradient is exactly 0. Summing it in float32 leaves ~1e-9 of rounding noise that Adam's
@@ -673,12 +706,26 @@ public final class GPT2 implements CausalLM {
                 Layers.biasBackward(gr, dqkvb, a.dQkv, BT, 3 * C, 0, C);
                 Layers.biasBackward(gr, dqkvb, a.dQkv, BT, 3 * C, 2 * C, 3 * C);
             }
-            Layers.layernormBackward(a.dResidual, gr, g(ln1w[l], p + "ln_1.weight"), g(ln1b[l], p + "ln_1.bias"),
-                    a.dC, residual, params, ln1w[l], a.ln1Mean[l], a.ln1Rstd[l], BT, C);
+            if (needDln1) {
+                Layers.layernormBackward(a.dResidual, gr, dln1w, dln1b, a.dC, residual, params, ln1w[l], a.ln1Mean[l],
+                        a.ln1Rstd[l], BT, C);
+            }
         }
         if (lowestNeeded < 0) {
-            Layers.encoderBackward(gr, g(wte, "wte.weight"), g(wpe, "wpe.weight"), a.dResidual, a.tokens, pos, B, T, C);
+            Layers.encoderBackward(gr, g(wte), g(wpe), a.dResidual, a.tokens, pos, B, T, C);
         }
+    }
+
+    private void adapterBackward(int linear, float[] dinp, float[] dout, float[] inp, int N) {
+        long t0 = StepProfile.start();
+        adapter.backward(linear, dinp, dout, inp, N);
+        StepProfile.stop(Phase.LORA, t0);
+    }
+
+    private void adapterForward(int linear, float[] out, float[] inp, int N) {
+        long t0 = StepProfile.start();
+        adapter.forward(linear, out, inp, N);
+        StepProfile.stop(Phase.LORA, t0);
     }
 
     /** The logits (B,T,V) of the last forward pass, packed from index 0; valid until the next backward pass. */

@@ -1,7 +1,10 @@
 package dev.finetune.model;
 
+import dev.finetune.kernel.FloatOps;
 import dev.finetune.kernel.Gemm;
 import dev.finetune.kernel.Parallel;
+import dev.finetune.kernel.StepProfile;
+import dev.finetune.kernel.StepProfile.Phase;
 
 /**
  * Every layer the model families assemble (GPT-2: embeddings, LayerNorm, Conv1D, GELU; the Llama family:
@@ -18,11 +21,15 @@ import dev.finetune.kernel.Parallel;
  * the chain and overwrites). Nothing here allocates arrays; row-parallel loops run on {@link Parallel}.
  */
 public final class Layers {
-    /** sqrt(2/π), the GELU tanh-approximation constant. */
-    private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
     private static final int ROW_GRAIN = 8;
     /** Dot products of attention (q·k, dout·v): the Vector API one when present, the same in training and decoding. */
     private static final dev.finetune.kernel.Dot DOT = dev.finetune.kernel.Kernels.dot();
+    /** Row and element kernels (norms, activations, softmax sums): the Vector API ones when present. */
+    private static final FloatOps OPS = dev.finetune.kernel.Kernels.floatOps();
+    /** Elements per task of the element-wise loops (activations, residual adds). */
+    private static final int ELEMENT_GRAIN = 1 << 14;
+    /** Columns per task of the column sums (norm weight and bias gradients). */
+    private static final int COLUMN_GRAIN = 32;
 
     private Layers() {
     }
@@ -42,6 +49,7 @@ public final class Layers {
      */
     public static void encoderForward(float[] out, int[] tokens, int[] pos, float[] p, int wteOff, int wpeOff, int B, int T,
                                       int C) {
+        long t0 = StepProfile.start();
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int o = (b * T + t) * C;
@@ -52,6 +60,7 @@ public final class Layers {
                 }
             }
         }
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
     /** dwte[tokens[b,t]] += dout[b,t]; dwpe[t] += dout[b,t]; either offset may be -1 (frozen). */
@@ -62,6 +71,7 @@ public final class Layers {
     /** As above with the positions {@code pos} (B,T) of packed rows (null: position t). */
     public static void encoderBackward(float[] g, int dwteOff, int dwpeOff, float[] dout, int[] tokens, int[] pos, int B, int T,
                                        int C) {
+        long t0 = StepProfile.start();
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int o = (b * T + t) * C;
@@ -79,6 +89,7 @@ public final class Layers {
                 }
             }
         }
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -86,67 +97,67 @@ public final class Layers {
 
     /**
      * out (N,C) = (inp - mean) · rstd · weight + bias, row by row; keeps mean (N) and rstd (N) for the
-     * backward pass. Statistics are summed in double (the biased variance, as torch uses).
+     * backward pass. The statistics are the biased variance, as torch uses, summed per row
+     * ({@link FloatOps#sum}, {@link FloatOps#sumSquares} about the mean: float lanes into a double).
      */
     public static void layernormForward(float[] out, float[] mean, float[] rstd, float[] inp,
                                         float[] p, int wOff, int bOff, int N, int C, float eps) {
+        long t0 = StepProfile.start();
         Parallel.forRange(N, ROW_GRAIN, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int x = r * C;
-                double sum = 0;
-                for (int i = 0; i < C; i++) {
-                    sum += inp[x + i];
-                }
-                double m = sum / C;
-                double var = 0;
-                for (int i = 0; i < C; i++) {
-                    double d = inp[x + i] - m;
-                    var += d * d;
-                }
-                float s = (float) (1.0 / Math.sqrt(var / C + eps));
-                float mf = (float) m;
-                for (int i = 0; i < C; i++) {
-                    out[x + i] = (inp[x + i] - mf) * s * p[wOff + i] + p[bOff + i];
-                }
-                mean[r] = mf;
+                float m = (float) (OPS.sum(inp, x, C) / C);
+                double var = OPS.sumSquares(inp, x, C, m) / C;
+                float s = (float) (1.0 / Math.sqrt(var + eps));
+                OPS.normalize(out, x, inp, x, C, m, s, p, wOff, bOff);
+                mean[r] = m;
                 rstd[r] = s;
             }
         });
+        StepProfile.stop(Phase.NORM, t0);
     }
 
     /**
      * dinp (N,C) += layernorm input gradient; dweight, dbias (C) += their gradients unless their offset
      * is -1. With n = (x - mean)·rstd and d = weight·dout:
-     * dx = rstd · (d - mean(d) - n · mean(d·n)).
+     * dx = rstd · (d - mean(d) - n · mean(d·n)). Rows run in parallel for dinp; the weight and bias
+     * sums run in parallel over columns, each summing its rows in order (the order does not depend on
+     * the thread count).
      */
     public static void layernormBackward(float[] dinp, float[] g, int dwOff, int dbOff, float[] dout, float[] inp,
                                          float[] p, int wOff, float[] mean, float[] rstd, int N, int C) {
-        for (int r = 0; r < N; r++) {
-            int x = r * C;
-            float m = mean[r];
-            float s = rstd[r];
-            float dMean = 0;
-            float dNormMean = 0;
-            for (int i = 0; i < C; i++) {
-                float n = (inp[x + i] - m) * s;
-                float d = p[wOff + i] * dout[x + i];
-                dMean += d;
-                dNormMean += d * n;
+        layernormBackward(dinp, true, g, dwOff, dbOff, dout, inp, p, wOff, mean, rstd, N, C);
+    }
+
+    /** As {@link #layernormBackward(float[], float[], int, int, float[], float[], float[], int, float[], float[], int, int)}; dinp overwritten unless {@code accumulate}. */
+    public static void layernormBackward(float[] dinp, boolean accumulate, float[] g, int dwOff, int dbOff, float[] dout,
+                                         float[] inp, float[] p, int wOff, float[] mean, float[] rstd, int N, int C) {
+        long t0 = StepProfile.start();
+        Parallel.forRange(N, ROW_GRAIN, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int x = r * C;
+                float m = mean[r];
+                float s = rstd[r];
+                float dMean = (float) (OPS.dot(p, wOff, dout, x, C) / C);
+                float dNormMean = (float) (OPS.dotCentered(p, wOff, dout, x, inp, x, C, m) * s / C);
+                OPS.normBackward(dinp, dout, inp, x, C, m, s, p, wOff, dMean, dNormMean, accumulate);
             }
-            dMean /= C;
-            dNormMean /= C;
-            for (int i = 0; i < C; i++) {
-                float n = (inp[x + i] - m) * s;
-                float dy = dout[x + i];
-                if (dbOff >= 0) {
-                    g[dbOff + i] += dy;
-                }
-                if (dwOff >= 0) {
-                    g[dwOff + i] += n * dy;
-                }
-                dinp[x + i] += (p[wOff + i] * dy - dMean - n * dNormMean) * s;
-            }
+        });
+        normWeightGrads(g, dwOff, dbOff, dout, inp, mean, rstd, N, C);
+        StepProfile.stop(Phase.NORM, t0);
+    }
+
+    /** dweight[i] += Σ_r n[r,i]·dout[r,i], dbias[i] += Σ_r dout[r,i] (n = (x - mean[r])·rstd[r]), parallel over columns. */
+    private static void normWeightGrads(float[] g, int dwOff, int dbOff, float[] dout, float[] inp, float[] mean,
+                                        float[] rstd, int N, int C) {
+        if (dwOff < 0 && dbOff < 0) {
+            return;
         }
+        Parallel.forRange(C, COLUMN_GRAIN, (from, to) -> {
+            for (int r = 0; r < N; r++) {
+                OPS.normWeightGrad(g, dwOff, dbOff, dout, inp, r * C, from, to, mean == null ? 0f : mean[r], rstd[r]);
+            }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -154,12 +165,14 @@ public final class Layers {
 
     /** out (N,OC) = inp (N,C) · weight (C,OC) + bias (OC); bOff -1 for no bias. */
     public static void matmulForward(Gemm gemm, float[] out, float[] inp, float[] p, int wOff, int bOff, int N, int C, int OC) {
+        long t0 = StepProfile.start();
         if (bOff >= 0) {
             for (int r = 0; r < N; r++) {
                 System.arraycopy(p, bOff, out, r * OC, OC);
             }
         }
         gemm.gemm(false, false, N, OC, C, inp, 0, C, p, wOff, OC, out, 0, OC, bOff >= 0);
+        StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
     }
 
     /**
@@ -168,25 +181,41 @@ public final class Layers {
      */
     public static void matmulBackward(Gemm gemm, float[] dinp, float[] g, int dwOff, int dbOff,
                                       float[] dout, float[] inp, float[] p, int wOff, int N, int C, int OC) {
+        matmulBackward(gemm, dinp, true, g, dwOff, dbOff, dout, inp, p, wOff, N, C, OC);
+    }
+
+    /** As {@link #matmulBackward}, dinp overwritten instead of accumulated unless {@code accumulate}. */
+    public static void matmulBackward(Gemm gemm, float[] dinp, boolean accumulate, float[] g, int dwOff, int dbOff,
+                                      float[] dout, float[] inp, float[] p, int wOff, int N, int C, int OC) {
         if (dinp != null) {
-            gemm.gemm(false, true, N, C, OC, dout, 0, OC, p, wOff, OC, dinp, 0, C, true);
+            long t0 = StepProfile.start();
+            gemm.gemm(false, true, N, C, OC, dout, 0, OC, p, wOff, OC, dinp, 0, C, accumulate);
+            StepProfile.stop(Phase.MATMUL_BACKWARD_INPUT, t0, 2.0 * N * C * OC);
         }
         if (dwOff >= 0) {
+            long t0 = StepProfile.start();
             gemm.gemm(true, false, C, OC, N, inp, 0, C, dout, 0, OC, g, dwOff, OC, true);
+            StepProfile.stop(Phase.MATMUL_BACKWARD_WEIGHT, t0, 2.0 * N * C * OC);
         }
         if (dbOff >= 0) {
             biasBackward(g, dbOff, dout, N, OC, 0, OC);
         }
     }
 
-    /** dbias[from, to) += column sums of dout (N,OC) over columns [from, to). */
+    /** dbias[from, to) += column sums of dout (N,OC) over columns [from, to), parallel over columns (rows summed in order). */
     public static void biasBackward(float[] g, int dbOff, float[] dout, int N, int OC, int from, int to) {
-        for (int r = 0; r < N; r++) {
-            int o = r * OC;
-            for (int j = from; j < to; j++) {
-                g[dbOff + j] += dout[o + j];
+        long t0 = StepProfile.start();
+        Parallel.forRange(to - from, 64, (c0, c1) -> {
+            int j0 = from + c0;
+            int j1 = from + c1;
+            for (int r = 0; r < N; r++) {
+                int o = r * OC;
+                for (int j = j0; j < j1; j++) {
+                    g[dbOff + j] += dout[o + j];
+                }
             }
-        }
+        });
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -418,38 +447,26 @@ public final class Layers {
     // ---------------------------------------------------------------------------------------------
     // GELU, tanh approximation (HuggingFace gelu_new, torch approximate="tanh")
 
-    /** out (n) = 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
+    /**
+     * out (n) = 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))), computed as x·σ(2·sqrt(2/π)·(x + 0.044715·x³))
+     * (the same function: 0.5·(1 + tanh u) = σ(2u)) in float with {@link FloatOps}' exp.
+     */
     public static void geluForward(float[] out, float[] inp, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = inp[i];
-                out[i] = (float) (0.5 * x * (1 + tanh(GELU_K * (x + 0.044715 * x * x * x))));
-            }
-        });
+        long t0 = StepProfile.start();
+        Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.gelu(out, inp, from, to));
+        StepProfile.stop(Phase.ACTIVATION, t0);
     }
 
     /** dinp (n) += gelu'(inp) · dout. */
     public static void geluBackward(float[] dinp, float[] inp, float[] dout, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = inp[i];
-                double th = tanh(GELU_K * (x + 0.044715 * x * x * x));
-                double local = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * GELU_K * (1 + 3 * 0.044715 * x * x);
-                dinp[i] += (float) (local * dout[i]);
-            }
-        });
+        geluBackward(dinp, inp, dout, n, true);
     }
 
-    /** tanh through one exp (Math.tanh is not an intrinsic); exact to double rounding for our range. */
-    private static double tanh(double u) {
-        if (u > 20) {
-            return 1;
-        }
-        if (u < -20) {
-            return -1;
-        }
-        double e = Math.exp(2 * u);
-        return (e - 1) / (e + 1);
+    /** dinp (n) (+)= gelu'(inp) · dout: overwritten unless {@code accumulate}. */
+    public static void geluBackward(float[] dinp, float[] inp, float[] dout, int n, boolean accumulate) {
+        long t0 = StepProfile.start();
+        Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.geluBackward(dinp, inp, dout, from, to, accumulate));
+        StepProfile.stop(Phase.ACTIVATION, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -457,13 +474,16 @@ public final class Layers {
 
     /** out (N,C) = emb[tokens[r]]; emb is (V,C). */
     public static void embeddingForward(float[] out, int[] tokens, float[] p, int wOff, int N, int C) {
+        long t0 = StepProfile.start();
         for (int r = 0; r < N; r++) {
             System.arraycopy(p, wOff + tokens[r] * C, out, r * C, C);
         }
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
     /** demb[tokens[r]] += dout[r]. */
     public static void embeddingBackward(float[] g, int dwOff, float[] dout, int[] tokens, int N, int C) {
+        long t0 = StepProfile.start();
         for (int r = 0; r < N; r++) {
             int w = dwOff + tokens[r] * C;
             int o = r * C;
@@ -471,52 +491,53 @@ public final class Layers {
                 g[w + i] += dout[o + i];
             }
         }
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
     // RMSNorm over the last dimension
 
-    /** out (N,C) = x · rstd · weight with rstd = 1/sqrt(mean(x²) + eps), summed in double; keeps rstd (N). */
+    /**
+     * out (N,C) = x · rstd · weight with rstd = 1/sqrt(mean(x²) + eps), the squares summed per row
+     * ({@link FloatOps#sumSquares}: float lanes into a double); keeps rstd (N).
+     */
     public static void rmsnormForward(float[] out, float[] rstd, float[] inp, float[] p, int wOff, int N, int C, float eps) {
+        long t0 = StepProfile.start();
         Parallel.forRange(N, ROW_GRAIN, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int x = r * C;
-                double ss = 0;
-                for (int i = 0; i < C; i++) {
-                    ss += (double) inp[x + i] * inp[x + i];
-                }
-                float s = (float) (1.0 / Math.sqrt(ss / C + eps));
-                for (int i = 0; i < C; i++) {
-                    out[x + i] = inp[x + i] * s * p[wOff + i];
-                }
+                float s = (float) (1.0 / Math.sqrt(OPS.sumSquares(inp, x, C, 0f) / C + eps));
+                OPS.normalize(out, x, inp, x, C, 0f, s, p, wOff, -1);
                 rstd[r] = s;
             }
         });
+        StepProfile.stop(Phase.NORM, t0);
     }
 
     /**
      * dinp (N,C) += RMSNorm input gradient; dweight (C) += its gradient unless dwOff is -1. With
-     * n = x·rstd and d = weight·dout: dx = rstd · (d - n · mean(d·n)).
+     * n = x·rstd and d = weight·dout: dx = rstd · (d - n · mean(d·n)). Parallel over rows for dinp and
+     * over columns for dweight (rows summed in order).
      */
     public static void rmsnormBackward(float[] dinp, float[] g, int dwOff, float[] dout, float[] inp,
                                        float[] p, int wOff, float[] rstd, int N, int C) {
-        for (int r = 0; r < N; r++) {
-            int x = r * C;
-            float s = rstd[r];
-            float dNormMean = 0;
-            for (int i = 0; i < C; i++) {
-                dNormMean += p[wOff + i] * dout[x + i] * inp[x + i] * s;
+        rmsnormBackward(dinp, true, g, dwOff, dout, inp, p, wOff, rstd, N, C);
+    }
+
+    /** As {@link #rmsnormBackward(float[], float[], int, float[], float[], float[], int, float[], int, int)}; dinp overwritten unless {@code accumulate}. */
+    public static void rmsnormBackward(float[] dinp, boolean accumulate, float[] g, int dwOff, float[] dout, float[] inp,
+                                       float[] p, int wOff, float[] rstd, int N, int C) {
+        long t0 = StepProfile.start();
+        Parallel.forRange(N, ROW_GRAIN, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int x = r * C;
+                float s = rstd[r];
+                float dNormMean = (float) (OPS.dotCentered(p, wOff, dout, x, inp, x, C, 0f) * s / C);
+                OPS.normBackward(dinp, dout, inp, x, C, 0f, s, p, wOff, 0f, dNormMean, accumulate);
             }
-            dNormMean /= C;
-            for (int i = 0; i < C; i++) {
-                float n = inp[x + i] * s;
-                float dy = dout[x + i];
-                if (dwOff >= 0) {
-                    g[dwOff + i] += n * dy;
-                }
-                dinp[x + i] += (p[wOff + i] * dy - n * dNormMean) * s;
-            }
-        }
+        });
+        normWeightGrads(g, dwOff, -1, dout, inp, null, rstd, N, C);
+        StepProfile.stop(Phase.NORM, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -524,12 +545,14 @@ public final class Layers {
 
     /** out (N,OC) = inp (N,C) · weightᵀ + bias, weight (OC,C); bOff -1 for no bias. */
     public static void linearForward(Gemm gemm, float[] out, float[] inp, float[] p, int wOff, int bOff, int N, int C, int OC) {
+        long t0 = StepProfile.start();
         if (bOff >= 0) {
             for (int r = 0; r < N; r++) {
                 System.arraycopy(p, bOff, out, r * OC, OC);
             }
         }
         gemm.gemm(false, true, N, OC, C, inp, 0, C, p, wOff, C, out, 0, OC, bOff >= 0);
+        StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
     }
 
     /**
@@ -538,11 +561,21 @@ public final class Layers {
      */
     public static void linearBackward(Gemm gemm, float[] dinp, float[] g, int dwOff, int dbOff,
                                       float[] dout, float[] inp, float[] p, int wOff, int N, int C, int OC) {
+        linearBackward(gemm, dinp, true, g, dwOff, dbOff, dout, inp, p, wOff, N, C, OC);
+    }
+
+    /** As {@link #linearBackward}, dinp overwritten instead of accumulated unless {@code accumulate}. */
+    public static void linearBackward(Gemm gemm, float[] dinp, boolean accumulate, float[] g, int dwOff, int dbOff,
+                                      float[] dout, float[] inp, float[] p, int wOff, int N, int C, int OC) {
         if (dinp != null) {
-            gemm.gemm(false, false, N, C, OC, dout, 0, OC, p, wOff, C, dinp, 0, C, true);
+            long t0 = StepProfile.start();
+            gemm.gemm(false, false, N, C, OC, dout, 0, OC, p, wOff, C, dinp, 0, C, accumulate);
+            StepProfile.stop(Phase.MATMUL_BACKWARD_INPUT, t0, 2.0 * N * C * OC);
         }
         if (dwOff >= 0) {
+            long t0 = StepProfile.start();
             gemm.gemm(true, false, OC, C, N, dout, 0, OC, inp, 0, C, g, dwOff, C, true);
+            StepProfile.stop(Phase.MATMUL_BACKWARD_WEIGHT, t0, 2.0 * N * C * OC);
         }
         if (dbOff >= 0) {
             biasBackward(g, dbOff, dout, N, OC, 0, OC);
@@ -601,6 +634,7 @@ public final class Layers {
      * (packed rows, whose sequences' positions restart at 0), else of {@code pos0 + r mod T}.
      */
     public static void ropeForward(float[] x, int N, int T, int pos0, int[] pos, int H, int hd, float[] cos, float[] sin) {
+        long t0 = StepProfile.start();
         int half = hd / 2;
         for (int r = 0; r < N; r++) {
             int tab = (pos == null ? pos0 + r % T : pos[r]) * half;
@@ -616,6 +650,7 @@ public final class Layers {
                 }
             }
         }
+        StepProfile.stop(Phase.ROPE, t0);
     }
 
     /** In place, dx = Rᵀ · dy for the rotation of {@link #ropeForward} (the inverse rotation). */
@@ -625,6 +660,7 @@ public final class Layers {
 
     /** The inverse rotation of {@link #ropeForward(float[], int, int, int, int[], int, int, float[], float[])}. */
     public static void ropeBackward(float[] dx, int N, int T, int pos0, int[] pos, int H, int hd, float[] cos, float[] sin) {
+        long t0 = StepProfile.start();
         int half = hd / 2;
         for (int r = 0; r < N; r++) {
             int tab = (pos == null ? pos0 + r % T : pos[r]) * half;
@@ -640,45 +676,48 @@ public final class Layers {
                 }
             }
         }
+        StepProfile.stop(Phase.ROPE, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
     // SwiGLU: silu(gate) ⊙ up
 
-    /** out (n) = silu(gate) · up, silu(g) = g · sigmoid(g). */
+    /** out (n) = silu(gate) · up, silu(g) = g · sigmoid(g), in float with {@link FloatOps}' exp. */
     public static void swigluForward(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double g = gate[i];
-                out[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
-            }
-        });
+        long t0 = StepProfile.start();
+        Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.swiglu(out, gate, up, from, to));
+        StepProfile.stop(Phase.ACTIVATION, t0);
     }
 
     /** dgate += dout · up · silu'(gate), dup += dout · silu(gate); silu'(g) = σ(g)·(1 + g·(1 - σ(g))). */
     public static void swigluBackward(float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double g = gate[i];
-                double sig = 1 / (1 + Math.exp(-g));
-                double d = dout[i];
-                dup[i] += (float) (d * g * sig);
-                dgate[i] += (float) (d * up[i] * sig * (1 + g * (1 - sig)));
-            }
-        });
+        swigluBackward(dgate, dup, dout, gate, up, n, true);
+    }
+
+    /** As {@link #swigluBackward(float[], float[], float[], float[], float[], int)}; overwrites unless {@code accumulate}. */
+    public static void swigluBackward(float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int n,
+                                      boolean accumulate) {
+        long t0 = StepProfile.start();
+        Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.swigluBackward(dgate, dup, dout, gate, up, from, to, accumulate));
+        StepProfile.stop(Phase.ACTIVATION, t0);
     }
 
     // ---------------------------------------------------------------------------------------------
-    // residual
+    // residual, zero
 
     /**
      * out (n) = a + b. Its backward is the identity on both inputs, so the model carries one residual
      * gradient buffer through the blocks instead of calling a residual backward.
      */
     public static void residualForward(float[] out, float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) {
-            out[i] = a[i] + b[i];
-        }
+        long t0 = StepProfile.start();
+        Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.add(out, a, b, from, to));
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
+    }
+
+    /** x[off, off+n) = 0, in parallel chunks when the run is long (a gradient buffer). */
+    public static void zero(float[] x, int off, int n) {
+        Parallel.forRange(n, 1 << 18, (from, to) -> java.util.Arrays.fill(x, off + from, off + to, 0f));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -686,22 +725,18 @@ public final class Layers {
 
     /**
      * Per row r of logits (N,V): lse[r] = log Σ exp(logits[r]) and rowLoss[r] = lse[r] - logits[r, target]
-     * (0 where target is {@code ignoreIndex}). Returns Σ rowLoss, summed in order (deterministic).
+     * (0 where target is {@code ignoreIndex}). Returns Σ rowLoss, summed in order (deterministic). Each
+     * row is read twice while it sits in cache (its max, then Σ exp(x - max) in float lanes flushed into
+     * a double); no probabilities are stored: {@link #crossEntropyBackward} makes them from lse.
      */
     public static double crossEntropyForward(float[] lse, float[] rowLoss, float[] logits, int[] targets,
                                              int ignoreIndex, int N, int V) {
+        long t0 = StepProfile.start();
         Parallel.forRange(N, 1, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int x = r * V;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < V; i++) {
-                    max = Math.max(max, logits[x + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < V; i++) {
-                    sum += Math.exp(logits[x + i] - max);
-                }
-                double l = max + Math.log(sum);
+                float max = OPS.max(logits, x, V);
+                double l = max + Math.log(OPS.sumExp(logits, x, V, max));
                 lse[r] = (float) l;
                 int target = targets == null ? ignoreIndex : targets[r];
                 rowLoss[r] = target == ignoreIndex ? 0f : (float) (l - logits[x + target]);
@@ -711,16 +746,18 @@ public final class Layers {
         for (int r = 0; r < N; r++) {
             total += rowLoss[r];
         }
+        StepProfile.stop(Phase.CROSS_ENTROPY, t0);
         return total;
     }
 
     /**
      * dlogits (N,V) = (softmax(logits) - onehot(target)) · scale, and 0 on rows whose target is
-     * {@code ignoreIndex}. Overwrites (it starts the backward chain); dlogits may be the logits array
-     * itself, each element is read before it is written.
+     * {@code ignoreIndex}: one pass per row, softmax = exp(logits - lse). Overwrites (it starts the
+     * backward chain); dlogits may be the logits array itself, each element is read before it is written.
      */
     public static void crossEntropyBackward(float[] dlogits, float[] logits, float[] lse, int[] targets,
                                             int ignoreIndex, float scale, int N, int V) {
+        long t0 = StepProfile.start();
         Parallel.forRange(N, 1, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int x = r * V;
@@ -729,12 +766,10 @@ public final class Layers {
                     java.util.Arrays.fill(dlogits, x, x + V, 0f);
                     continue;
                 }
-                float l = lse[r];
-                for (int i = 0; i < V; i++) {
-                    dlogits[x + i] = (float) Math.exp(logits[x + i] - l) * scale;
-                }
+                OPS.expScaled(dlogits, x, logits, x, V, lse[r], scale);
                 dlogits[x + target] -= scale;
             }
         });
+        StepProfile.stop(Phase.CROSS_ENTROPY, t0);
     }
 }

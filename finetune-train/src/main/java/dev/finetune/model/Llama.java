@@ -2,6 +2,8 @@ package dev.finetune.model;
 
 import dev.finetune.kernel.Gemm;
 import dev.finetune.kernel.Kernels;
+import dev.finetune.kernel.StepProfile;
+import dev.finetune.kernel.StepProfile.Phase;
 import dev.finetune.optim.AdamW;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -358,7 +360,9 @@ public final class Llama implements CausalLM {
             a.logits = new float[Math.multiplyExact(a.capBT, V)];
         }
         // logits (BT,V) = normf (BT,C) · headᵀ, head (V,C)
+        long th = StepProfile.start();
         gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, head, C, a.logits, 0, V, false);
+        StepProfile.stop(Phase.HEAD_FORWARD, th, 2.0 * BT * V * C);
         logitsValid = true;
         hiddenValid = false;
         hasTargets = targets != null;
@@ -487,7 +491,9 @@ public final class Llama implements CausalLM {
             linear(7 * l + VP, a.v[l], a.ln1[l], wv[l], bv[l], BT, C, KV);
             Layers.ropeForward(a.q[l], BT, T, 0, pos, NH, hd, cos, sin);
             Layers.ropeForward(a.k[l], BT, T, 0, pos, KVH, hd, cos, sin);
+            long ta = StepProfile.start();
             Layers.attentionForward(a.atty[l], a.att[l], a.q[l], Qd, 0, a.k[l], KV, 0, a.v[l], KV, 0, pos, B, T, NH, KVH, hd);
+            StepProfile.stop(Phase.ATTENTION, ta);
             linear(7 * l + O, a.proj, a.atty[l], wo[l], bo[l], BT, Qd, C);
             Layers.residualForward(a.res2[l], x, a.proj, BT * C);
             Layers.rmsnormForward(a.ln2[l], a.rstd2[l], a.res2[l], params, ln2[l], BT, C, eps);
@@ -504,15 +510,20 @@ public final class Llama implements CausalLM {
     private void linear(int index, float[] out, float[] inp, int w, int b, int N, int in, int outDim) {
         Layers.linearForward(gemm, out, inp, params, w, b, N, in, outDim);
         if (adapter != null) {
+            long t0 = StepProfile.start();
             adapter.forward(index, out, inp, N);
+            StepProfile.stop(Phase.LORA, t0);
         }
     }
 
-    private void linearBack(int index, float[] gr, float[] dinp, float[] dout, float[] inp, int w, int b, int N, int in,
-                            int outDim) {
-        Layers.linearBackward(gemm, dinp, gr, g(w), g(b), dout, inp, params, w, N, in, outDim);
+    /** The linear layer's backward (dinp overwritten unless {@code accumulate}; null skips it), then the adapter's. */
+    private void linearBack(int index, float[] gr, float[] dinp, boolean accumulate, float[] dout, float[] inp, int w, int b,
+                            int N, int in, int outDim) {
+        Layers.linearBackward(gemm, dinp, accumulate, gr, g(w), g(b), dout, inp, params, w, N, in, outDim);
         if (adapter != null) {
+            long t0 = StepProfile.start();
             adapter.backward(index, dinp, dout, inp, N);
+            StepProfile.stop(Phase.LORA, t0);
         }
     }
 
@@ -522,17 +533,29 @@ public final class Llama implements CausalLM {
             return; // nothing of the base trains (LoRA on a frozen base): no gradient buffer at all
         }
         ensureGrads();
-        for (int i = 0; i < tensors.size(); i++) {
-            if (trainable[i]) {
-                TensorView v = tensors.get(i);
-                Arrays.fill(grads, v.offset(), v.offset() + v.size(), 0f);
+        long t0 = StepProfile.start();
+        int i = 0;
+        while (i < tensors.size()) {
+            if (!trainable[i]) {
+                i++;
+                continue;
             }
+            // a run of trainable tensors is one contiguous range of the buffer
+            int from = tensors.get(i).offset();
+            while (i < tensors.size() && trainable[i]) {
+                i++;
+            }
+            TensorView last = tensors.get(i - 1);
+            Layers.zero(grads, from, last.offset() + last.size() - from);
         }
+        StepProfile.stop(Phase.ZERO_GRAD, t0);
     }
+
+    private static final float[] NO_GRADS = new float[0];
 
     private float[] gradsOrEmpty() {
         if (grads == null && !anyTrainable()) {
-            return new float[0]; // every g() is -1: nothing is written
+            return NO_GRADS; // every g() is -1: nothing is written
         }
         ensureGrads();
         return grads;
@@ -559,10 +582,14 @@ public final class Llama implements CausalLM {
         float[] dlogits = a.logits;
         Layers.crossEntropyBackward(dlogits, a.logits, a.lse, a.targets, IGNORE_INDEX, scale, BT, V);
         // dlnf (BT,C) = dlogits (BT,V) · head (V,C); dhead (V,C) += dlogitsᵀ · lnf
+        long t0 = StepProfile.start();
         gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params, head, C, a.dC, 0, C, false);
+        StepProfile.stop(Phase.HEAD_BACKWARD_INPUT, t0, 2.0 * BT * V * C);
         int dh = g(head);
         if (dh >= 0) {
+            t0 = StepProfile.start();
             gemm.gemm(true, false, V, C, BT, dlogits, 0, V, a.lnf, 0, C, gr, dh, C, true);
+            StepProfile.stop(Phase.HEAD_BACKWARD_WEIGHT, t0, 2.0 * BT * V * C);
         }
         backwardTrunk(gr);
     }
@@ -582,35 +609,39 @@ public final class Llama implements CausalLM {
         int KV = config.kvDim();
         int I = config.intermediateSize();
         int[] pos = packed ? a.positions : null;
-        Arrays.fill(a.dRes, 0, BT * C, 0f);
-        Layers.rmsnormBackward(a.dRes, gr, g(normf), a.dC, a.res3[L - 1], params, normf, a.rstdf, BT, C);
+        // each buffer's first writer overwrites it (no zero-fill), the rest accumulate
+        Layers.rmsnormBackward(a.dRes, false, gr, g(normf), a.dC, a.res3[L - 1], params, normf, a.rstdf, BT, C);
         for (int l = L - 1; l >= 0 && l >= lowestNeeded; l--) {
             float[] x = l == 0 ? a.encoded : a.res3[l - 1];
             // MLP: res3 = res2 + down(swiglu(gate(ln2), up(ln2))); dRes is d res3
-            Arrays.fill(a.dMlp, 0, BT * I, 0f);
-            linearBack(7 * l + D, gr, a.dMlp, a.dRes, a.mlp[l], wd[l], -1, BT, I, C);
-            Arrays.fill(a.dGate, 0, BT * I, 0f);
-            Arrays.fill(a.dUp, 0, BT * I, 0f);
-            Layers.swigluBackward(a.dGate, a.dUp, a.dMlp, a.gate[l], a.up[l], BT * I);
-            Arrays.fill(a.dC, 0, BT * C, 0f);
-            linearBack(7 * l + G, gr, a.dC, a.dGate, a.ln2[l], wg[l], -1, BT, C, I);
-            linearBack(7 * l + U, gr, a.dC, a.dUp, a.ln2[l], wu[l], -1, BT, C, I);
+            linearBack(7 * l + D, gr, a.dMlp, false, a.dRes, a.mlp[l], wd[l], -1, BT, I, C);
+            Layers.swigluBackward(a.dGate, a.dUp, a.dMlp, a.gate[l], a.up[l], BT * I, false);
+            linearBack(7 * l + G, gr, a.dC, false, a.dGate, a.ln2[l], wg[l], -1, BT, C, I);
+            linearBack(7 * l + U, gr, a.dC, true, a.dUp, a.ln2[l], wu[l], -1, BT, C, I);
             Layers.rmsnormBackward(a.dRes, gr, g(ln2[l]), a.dC, a.res2[l], params, ln2[l], a.rstd2[l], BT, C);
             // attention: res2 = x + o(attn(rope(q(ln1)), rope(k(ln1)), v(ln1))); dRes is now d res2
-            Arrays.fill(a.dAtty, 0, BT * Qd, 0f);
-            linearBack(7 * l + O, gr, a.dAtty, a.dRes, a.atty[l], wo[l], bo[l], BT, Qd, C);
+            linearBack(7 * l + O, gr, a.dAtty, false, a.dRes, a.atty[l], wo[l], bo[l], BT, Qd, C);
+            long t0 = StepProfile.start();
             Arrays.fill(a.dq, 0, BT * Qd, 0f);
             Arrays.fill(a.dk, 0, BT * KV, 0f);
             Arrays.fill(a.dv, 0, BT * KV, 0f);
+            StepProfile.stop(Phase.COPIES, t0);
+            t0 = StepProfile.start();
             Layers.attentionBackward(a.dq, a.dk, a.dv, a.dAtt, a.dAtty, a.att[l], a.q[l], Qd, 0, a.k[l], KV, 0, a.v[l], KV, 0,
                     pos, B, T, NH, KVH, hd);
+            StepProfile.stop(Phase.ATTENTION, t0);
             Layers.ropeBackward(a.dq, BT, T, 0, pos, NH, hd, cos, sin);
             Layers.ropeBackward(a.dk, BT, T, 0, pos, KVH, hd, cos, sin);
-            Arrays.fill(a.dC, 0, BT * C, 0f);
-            linearBack(7 * l + Q, gr, a.dC, a.dq, a.ln1[l], wq[l], bq[l], BT, C, Qd);
-            linearBack(7 * l + K, gr, a.dC, a.dk, a.ln1[l], wk[l], bk[l], BT, C, KV);
-            linearBack(7 * l + VP, gr, a.dC, a.dv, a.ln1[l], wv[l], bv[l], BT, C, KV);
-            Layers.rmsnormBackward(a.dRes, gr, g(ln1[l]), a.dC, x, params, ln1[l], a.rstd1[l], BT, C);
+            // the gradient of ln1's output is needed by ln1's weight and by the blocks below
+            int dln1 = g(ln1[l]);
+            boolean needDln1 = l - 1 >= lowestNeeded || dln1 >= 0;
+            float[] dln = needDln1 ? a.dC : null;
+            linearBack(7 * l + Q, gr, dln, false, a.dq, a.ln1[l], wq[l], bq[l], BT, C, Qd);
+            linearBack(7 * l + K, gr, dln, true, a.dk, a.ln1[l], wk[l], bk[l], BT, C, KV);
+            linearBack(7 * l + VP, gr, dln, true, a.dv, a.ln1[l], wv[l], bv[l], BT, C, KV);
+            if (needDln1) {
+                Layers.rmsnormBackward(a.dRes, gr, dln1, a.dC, x, params, ln1[l], a.rstd1[l], BT, C);
+            }
         }
         if (lowestNeeded < 0) {
             Layers.embeddingBackward(gr, g(embed), a.dRes, a.tokens, BT, C);

@@ -1,6 +1,9 @@
 package dev.finetune.optim;
 
+import dev.finetune.kernel.FloatOps;
+import dev.finetune.kernel.Kernels;
 import dev.finetune.kernel.Parallel;
+import dev.finetune.kernel.StepProfile;
 import java.util.List;
 
 /**
@@ -12,8 +15,9 @@ import java.util.List;
  *   p ← p − lr/(1 − β1ᵗ) · m / (sqrt(v)/sqrt(1 − β2ᵗ) + ε)
  * </pre>
  * The parameters are {@link Slice}s of any float arrays, so a model's flat buffer and adapter weights
- * kept elsewhere can share one optimizer; moments are kept for the slices only. Arithmetic per element
- * is in double, stored as float. Not thread-safe; {@link #step} parallelises inside.
+ * kept elsewhere can share one optimizer; moments are kept for the slices only (a frozen tensor has no
+ * slice, so no state). Arithmetic per element is in float, as torch's. Not thread-safe; {@link #step}
+ * parallelises inside.
  */
 public final class AdamW {
     /**
@@ -40,6 +44,11 @@ public final class AdamW {
     private final float eps;
     private final float weightDecay;
     private long step;
+    /** Block sums of the gradient norm, allocated once. */
+    private final double[] normBlocks;
+    /** Set by {@link #clipGradNorm}, used and reset by {@link #step}. */
+    private float pendingScale = 1f;
+    private static final FloatOps OPS = Kernels.floatOps();
 
     public AdamW(List<Slice> slices, float beta1, float beta2, float eps, float weightDecay) {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
@@ -64,6 +73,7 @@ public final class AdamW {
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
+        this.normBlocks = new double[blocks(this.slices)];
     }
 
     /** torch's defaults: β (0.9, 0.999), ε 1e-8, and the given weight decay. */
@@ -98,65 +108,95 @@ public final class AdamW {
         this.step = steps;
     }
 
-    /** One update with learning rate {@code lr} from the current gradients. */
+    /**
+     * One update with learning rate {@code lr} from the current gradients (times the coefficient the
+     * last {@link #clipGradNorm} chose, if it clipped). Vectorised ({@link FloatOps#adamw}, in float as
+     * torch does) and parallel over each slice; every element's update is independent, so the result
+     * does not depend on the thread count.
+     */
     public void step(float lr) {
+        long t0 = StepProfile.start();
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
-        double stepSize = lr / bc1;
-        double bc2Sqrt = Math.sqrt(bc2);
-        double b1 = beta1;
-        double b2 = beta2;
+        float stepSize = (float) (lr / bc1);
+        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float gradScale = pendingScale;
+        pendingScale = 1f;
         for (int s = 0; s < slices.size(); s++) {
             Slice sl = slices.get(s);
             float[] p = sl.values();
             float[] g = sl.grads();
             int off = sl.offset();
             int so = stateOffset[s];
-            double keep = sl.decay() ? 1 - (double) lr * weightDecay : 1;
-            Parallel.forRange(sl.length(), GRAIN, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    double gi = g[off + i];
-                    double mi = b1 * m[so + i] + (1 - b1) * gi;
-                    double vi = b2 * v[so + i] + (1 - b2) * gi * gi;
-                    m[so + i] = (float) mi;
-                    v[so + i] = (float) vi;
-                    double pi = p[off + i] * keep;
-                    p[off + i] = (float) (pi - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-                }
-            });
+            float keep = sl.decay() ? (float) (1 - (double) lr * weightDecay) : 1f;
+            Parallel.forRange(sl.length(), GRAIN, (from, to) -> OPS.adamw(p, g, off + from, m, v, so + from, to - from,
+                    gradScale, beta1, beta2, keep, stepSize, bc2Sqrt, eps));
         }
+        StepProfile.stop(StepProfile.Phase.ADAMW, t0);
     }
 
-    /** The L2 norm of all gradients of {@code slices}, summed in double. */
+    /** Elements per block of the gradient norm: each block's sum of squares is one double, blocks added in order. */
+    private static final int NORM_BLOCK = 1 << 16;
+
+    /**
+     * The L2 norm of all gradients of {@code slices}: each slice in blocks of {@value #NORM_BLOCK}
+     * elements summed in parallel (float lanes into a double per block), the block sums added in order,
+     * so the result does not depend on the thread count.
+     */
     public static double gradNorm(List<Slice> slices) {
-        double sum = 0;
+        return Math.sqrt(sumOfSquares(slices, new double[blocks(slices)]));
+    }
+
+    private static int blocks(List<Slice> slices) {
+        int n = 0;
         for (Slice s : slices) {
-            float[] g = s.grads();
-            for (int i = s.offset(), end = s.offset() + s.length(); i < end; i++) {
-                sum += (double) g[i] * g[i];
-            }
+            n += (s.length() + NORM_BLOCK - 1) / NORM_BLOCK;
         }
-        return Math.sqrt(sum);
+        return n;
+    }
+
+    private static double sumOfSquares(List<Slice> slices, double[] blockSums) {
+        int b0 = 0;
+        for (Slice s : slices) {
+            int nb = (s.length() + NORM_BLOCK - 1) / NORM_BLOCK;
+            float[] g = s.grads();
+            int off = s.offset();
+            int len = s.length();
+            int base = b0;
+            Parallel.forRange(nb, 1, (from, to) -> {
+                for (int b = from; b < to; b++) {
+                    int start = b * NORM_BLOCK;
+                    blockSums[base + b] = OPS.sumSquares(g, off + start, Math.min(NORM_BLOCK, len - start), 0f);
+                }
+            });
+            b0 += nb;
+        }
+        double sum = 0;
+        for (int b = 0; b < b0; b++) {
+            sum += blockSums[b];
+        }
+        return sum;
     }
 
     /**
-     * Scales the gradients so that their global L2 norm is at most {@code maxNorm} (torch's
+     * Clips the gradients so that their global L2 norm is at most {@code maxNorm} (torch's
      * {@code clip_grad_norm_}: factor maxNorm/(norm + 1e-6) when that is below 1) and returns the norm
-     * before clipping.
+     * before clipping. The factor is applied by the next {@link #step} as it reads each gradient (the
+     * same float product as scaling the gradients in place, without a pass over them); the gradient
+     * buffers themselves are left as they are.
      */
     public double clipGradNorm(double maxNorm) {
-        double norm = gradNorm(slices);
+        long t0 = StepProfile.start();
+        double norm = Math.sqrt(sumOfSquares(slices, normBlocks));
         double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1) {
-            float c = (float) coef;
-            for (Slice s : slices) {
-                float[] g = s.grads();
-                for (int i = s.offset(), end = s.offset() + s.length(); i < end; i++) {
-                    g[i] *= c;
-                }
-            }
-        }
+        pendingScale = coef < 1 ? (float) coef : 1f;
+        StepProfile.stop(StepProfile.Phase.CLIP, t0);
         return norm;
+    }
+
+    /** The factor the next {@link #step} multiplies the gradients by (1 unless the last clip clipped). */
+    public float pendingGradientScale() {
+        return pendingScale;
     }
 }

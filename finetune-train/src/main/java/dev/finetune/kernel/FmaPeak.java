@@ -1,0 +1,86 @@
+package dev.finetune.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A probe of the machine's float FMA peak as this JVM reaches it: on every thread of the library's
+ * pool, twelve independent chains of vector fused multiply-adds that never touch memory (enough
+ * chains to cover the FMA latency on two FMA pipes), counted as 2 flops per lane per FMA. What a
+ * matmul's GFLOP/s is compared with. Only loaded when {@code jdk.incubator.vector} is present
+ * ({@link Kernels#fmaPeakGflops}).
+ */
+final class FmaPeak {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int CHAINS = 12;
+
+    private FmaPeak() {
+    }
+
+    /** GFLOP/s over about {@code seconds} (after a short warm-up), all pool threads at once. */
+    static double gflops(double seconds) {
+        int threads = Parallel.threads();
+        long iterations = 1 << 16;
+        run(threads, iterations); // warm-up: compiled before timing
+        run(threads, iterations);
+        long t0 = System.nanoTime();
+        run(threads, iterations);
+        double once = Math.max(1e-6, (System.nanoTime() - t0) / 1e9);
+        long n = Math.max(iterations, (long) (iterations * seconds / once));
+        t0 = System.nanoTime();
+        float sink = run(threads, n);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (sink == 42f) {
+            secs += 1e-12; // keeps the result live
+        }
+        return 2.0 * S.length() * CHAINS * n * threads / secs / 1e9;
+    }
+
+    private static float run(int threads, long n) {
+        float[] out = new float[threads];
+        Parallel.forRange(threads, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                out[t] = chains(n, t);
+            }
+        });
+        float s = 0;
+        for (float f : out) {
+            s += f;
+        }
+        return s;
+    }
+
+    private static float chains(long n, int seed) {
+        FloatVector a = FloatVector.broadcast(S, 0.999999f);
+        FloatVector b = FloatVector.broadcast(S, 1e-7f * (seed + 1));
+        FloatVector c0 = FloatVector.broadcast(S, 0.1f);
+        FloatVector c1 = FloatVector.broadcast(S, 0.2f);
+        FloatVector c2 = FloatVector.broadcast(S, 0.3f);
+        FloatVector c3 = FloatVector.broadcast(S, 0.4f);
+        FloatVector c4 = FloatVector.broadcast(S, 0.5f);
+        FloatVector c5 = FloatVector.broadcast(S, 0.6f);
+        FloatVector c6 = FloatVector.broadcast(S, 0.7f);
+        FloatVector c7 = FloatVector.broadcast(S, 0.8f);
+        FloatVector c8 = FloatVector.broadcast(S, 0.9f);
+        FloatVector c9 = FloatVector.broadcast(S, 1.0f);
+        FloatVector c10 = FloatVector.broadcast(S, 1.1f);
+        FloatVector c11 = FloatVector.broadcast(S, 1.2f);
+        for (long i = 0; i < n; i++) {
+            c0 = c0.fma(a, b);
+            c1 = c1.fma(a, b);
+            c2 = c2.fma(a, b);
+            c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b);
+            c5 = c5.fma(a, b);
+            c6 = c6.fma(a, b);
+            c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b);
+            c9 = c9.fma(a, b);
+            c10 = c10.fma(a, b);
+            c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+}
