@@ -320,6 +320,35 @@ final class ApiHandler extends Handler.Abstract {
     // ---------------------------------------------------------------------------------------- datasets
 
     private void createDataset(Exchange x) throws IOException {
+        long maxRequest = 2 * limits.maxUploadBytes() + (1 << 20);
+        try {
+            readUpload(x, maxRequest);
+        } catch (RuntimeException e) {
+            // An answer sent while the client is still writing its body makes the connection close under it,
+            // and the client can lose the answer to the reset: read (and discard) what is left, within the
+            // limit, so the error reaches it.
+            drainQuietly(x.request, maxRequest);
+            throw e;
+        }
+    }
+
+    private static void drainQuietly(Request request, long limit) {
+        long declared = request.getLength();
+        if (declared > limit) {
+            return;
+        }
+        try (java.io.InputStream in = org.eclipse.jetty.io.Content.Source.asInputStream(request)) {
+            byte[] sink = new byte[64 * 1024];
+            long left = limit;
+            for (int n; left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
+                left -= n;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("could not read the rest of a refused upload", e);
+        }
+    }
+
+    private void readUpload(Exchange x, long maxRequest) throws IOException {
         Fields q = query(x.request);
         String name = param(q, "name").orElseThrow(() -> new BadRequestException("name: required (a query parameter)"));
         String type = param(q, "type").orElseThrow(() -> new BadRequestException("type: required (a query parameter), "
@@ -349,7 +378,6 @@ final class ApiHandler extends Handler.Abstract {
             throw new BadRequestException("the upload must be multipart/form-data with a file field \"data\" (and optionally \"eval_data\")");
         }
         long declared = x.request.getLength();
-        long maxRequest = 2 * limits.maxUploadBytes() + (1 << 20);
         if (declared > maxRequest) {
             throw tooLarge();
         }
