@@ -1,0 +1,71 @@
+package dev.finetune.kernel;
+
+/**
+ * Matrix-vector products split by output rows across the library's pool ({@link Parallel}), for the
+ * decode step: each thread streams its own rows of the weights. Rows are handed out in groups of four
+ * (the kernels' unit); a product too small to be worth a second thread runs on the caller.
+ */
+public final class MatVec {
+    /** Below this many weights a product runs on the calling thread. */
+    static final int MIN_PARALLEL_WEIGHTS = 1 << 15;
+
+    private MatVec() {
+    }
+
+    /** {@code y[yOff + r] = Σ_c W[r, c]·x[xOff + c]} for every row of W. */
+    public static void multiply(WeightMatrix w, float[] x, int xOff, float[] y, int yOff) {
+        multiply(w, x, xOff, y, yOff, null);
+    }
+
+    /**
+     * As {@link #multiply(WeightMatrix, float[], int, float[], int)}, then {@code after.run(r0, r1)} on the
+     * thread that computed rows {@code [r0, r1)}, for elementwise work on those outputs (a bias, an
+     * activation, a residual add) while they are in that core's cache; null for none.
+     */
+    public static void multiply(WeightMatrix w, float[] x, int xOff, float[] y, int yOff, Parallel.RangeBody after) {
+        int rows = w.rows();
+        int quads = (rows + 3) / 4;
+        int grain = grain(rows, w.cols());
+        Parallel.forRange(quads, grain, (q0, q1) -> {
+            int r0 = 4 * q0;
+            int r1 = Math.min(rows, 4 * q1);
+            w.multiply(x, xOff, y, yOff, r0, r1);
+            if (after != null) {
+                after.run(r0, r1);
+            }
+        });
+    }
+
+    /**
+     * Two products over the same input and row count in one pass ({@code ya = A·x}, {@code yb = B·x};
+     * gate and up), then {@code after.run(r0, r1)} on the thread that computed rows {@code [r0, r1)} of both.
+     */
+    public static void multiply(WeightMatrix a, WeightMatrix b, float[] x, float[] ya, float[] yb, Parallel.RangeBody after) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("paired products need equal shapes: " + a.rows() + " x " + a.cols() + " and "
+                    + b.rows() + " x " + b.cols());
+        }
+        int rows = a.rows();
+        int quads = (rows + 3) / 4;
+        int grain = grain(rows, 2 * a.cols());
+        Parallel.forRange(quads, grain, (q0, q1) -> {
+            int r0 = 4 * q0;
+            int r1 = Math.min(rows, 4 * q1);
+            a.multiply(x, 0, ya, 0, r0, r1);
+            b.multiply(x, 0, yb, 0, r0, r1);
+            if (after != null) {
+                after.run(r0, r1);
+            }
+        });
+    }
+
+    /** Quads of rows per task: all of them (one task) when the product is small. */
+    private static int grain(int rows, int cols) {
+        int quads = (rows + 3) / 4;
+        long weights = (long) rows * cols;
+        if (weights < MIN_PARALLEL_WEIGHTS) {
+            return Math.max(1, quads);
+        }
+        return Math.max(1, MIN_PARALLEL_WEIGHTS / 4 / Math.max(1, cols));
+    }
+}
