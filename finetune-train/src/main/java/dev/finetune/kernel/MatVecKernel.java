@@ -36,6 +36,12 @@ public interface MatVecKernel {
      */
     void q8(byte[] q, float[] d, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1);
 
+    /**
+     * {@code Σ a[i]} for i in [from, to), in any order: a pure streaming read, the loop of the read-bandwidth
+     * probe ({@code finetune bench bandwidth}) that the products are measured against.
+     */
+    float sum(float[] a, int from, int to);
+
     /** The plain-Java kernels. */
     MatVecKernel PLAIN = new PlainMatVec();
 

@@ -61,13 +61,20 @@ final class GPT2Decoder implements CausalLM.Decoder {
         final int[][] small; // per layer, in SMALL's order
         final WeightMatrix wte;
         final WeightMatrix[][] mats; // per layer, in MATRICES' order
+        /** Every matrix by its tensor name (for tests that compare against the weights as stored). */
+        final Map<String, WeightMatrix> byName = new java.util.LinkedHashMap<>();
 
         /**
          * @param p      the floats holding wpe, the norms and the biases
          * @param offset where each of those lives in p, by tensor name (no {@code transformer.} prefix)
          * @param matrix each matrix by tensor name ({@code wte.weight} and MATRICES per block)
          */
-        Weights(GPT2Config config, float[] p, ToIntFunction<String> offset, Function<String, WeightMatrix> matrix) {
+        Weights(GPT2Config config, float[] p, ToIntFunction<String> offset, Function<String, WeightMatrix> matrixOf) {
+            Function<String, WeightMatrix> matrix = n -> {
+                WeightMatrix m = matrixOf.apply(n);
+                byName.put(n, m);
+                return m;
+            };
             this.config = config;
             this.p = p;
             int L = config.layers();
@@ -136,14 +143,20 @@ final class GPT2Decoder implements CausalLM.Decoder {
             });
         }
 
-        /** Bytes the weights take (the floats counted whole, even when they are a view of more). */
-        long bytes() {
+        /** Bytes of the matrices: what one decode step reads (the head pass reads all of wte). */
+        long matrixBytes() {
             long b = wte.bytes();
             for (WeightMatrix[] layer : mats) {
                 for (WeightMatrix x : layer) {
                     b += x.bytes();
                 }
             }
+            return b;
+        }
+
+        /** Bytes the weights take: the matrices and the floats (counted as the tensors they hold, even in a view of more). */
+        long bytes() {
+            long b = matrixBytes();
             long floats = (long) config.maxSeqLen() * config.channels() + (long) config.layers() * 13 * config.channels()
                     + 2L * config.channels();
             return b + 4 * floats;

@@ -103,6 +103,23 @@ public final class InferenceModel implements Decodable {
         return gpt2 != null ? gpt2.bytes() : llama.bytes();
     }
 
+    /**
+     * Bytes one decode step reads from the weight matrices (every matrix once, the head included; not an
+     * untied embedding, of which a step reads one row): tokens/s times this is the weight bandwidth reached.
+     */
+    public long streamedBytesPerToken() {
+        return gpt2 != null ? gpt2.matrixBytes() : llama.streamedBytes();
+    }
+
+    /** The matrix that holds tensor {@code name} (HF name, no {@code transformer.} prefix), for tests. */
+    WeightMatrix matrix(String name) {
+        WeightMatrix m = gpt2 != null ? gpt2.byName.get(name) : llama.byName.get(name);
+        if (m == null) {
+            throw new IllegalArgumentException("no matrix " + name);
+        }
+        return m;
+    }
+
     /** The matrices' storage types, e.g. {@code bf16}, or {@code f32+bf16} for a checkpoint that mixes them. */
     public String types() {
         return types;

@@ -64,13 +64,20 @@ final class LlamaDecoder implements CausalLM.Decoder {
         final WeightMatrix[] down;
         final float[] cos;
         final float[] sin;
+        /** Every matrix by its tensor name (for tests that compare against the weights as stored). */
+        final Map<String, WeightMatrix> byName = new java.util.LinkedHashMap<>();
 
         /**
          * @param p      the floats holding the norms and biases
          * @param offset where each of those lives in p, by HF tensor name (asked only for tensors the config has)
          * @param matrix each matrix by HF tensor name
          */
-        Weights(LlamaConfig config, float[] p, ToIntFunction<String> offset, Function<String, WeightMatrix> matrix) {
+        Weights(LlamaConfig config, float[] p, ToIntFunction<String> offset, Function<String, WeightMatrix> matrixOf) {
+            Function<String, WeightMatrix> matrix = n -> {
+                WeightMatrix m = matrixOf.apply(n);
+                byName.put(n, m);
+                return m;
+            };
             this.config = config;
             this.p = p;
             int L = config.layers();
@@ -145,12 +152,23 @@ final class LlamaDecoder implements CausalLM.Decoder {
             });
         }
 
-        /** Bytes the weights take (the floats counted as the norms and biases they hold). */
-        long bytes() {
+        /** Bytes of the matrices (the head once; an untied embedding too, though a step reads one row of it). */
+        long matrixBytes() {
             long b = embed.bytes() + (head == embed ? 0 : head.bytes());
             for (int l = 0; l < qkv.length; l++) {
                 b += qkv[l].bytes() + o[l].bytes() + gate[l].bytes() + up[l].bytes() + down[l].bytes();
             }
+            return b;
+        }
+
+        /** Bytes one decode step streams: every matrix but an untied embedding (of which it reads one row). */
+        long streamedBytes() {
+            return matrixBytes() - (head == embed ? 0 : embed.bytes());
+        }
+
+        /** Bytes the weights take (the floats counted as the norms and biases they hold). */
+        long bytes() {
+            long b = matrixBytes();
             LlamaConfig c = config;
             long floats = (long) c.layers() * (2L * c.hiddenSize() + (c.qkvBias() ? c.qDim() + 2L * c.kvDim() : 0)
                     + (c.oBias() ? c.hiddenSize() : 0)) + c.hiddenSize();
