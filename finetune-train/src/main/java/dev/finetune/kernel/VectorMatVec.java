@@ -9,10 +9,14 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link MatVecKernel} with the Vector API: four rows at a time (one load of x feeds four FMAs), one
- * accumulator vector per row, one lane reduction per row. 16-bit weights load as a half-width
- * {@code ShortVector} and widen to int lanes, then to float by shifts; Q8_0 loads bytes and converts
- * them to float, a block's sum scaled once. Only loaded when {@code jdk.incubator.vector} is present
+ * {@link MatVecKernel} with the Vector API. A range of rows is cut in four quarters walked in step:
+ * rows {@code j}, {@code j + q}, {@code j + 2q}, {@code j + 3q} together, so that each quarter is one long
+ * sequential stream and four of them are in flight (one load of x feeding four FMAs). Measured on this
+ * machine's cores (AMD Zen 3) one thread streamed BF16 weights 1.8x faster this way than row after row (one
+ * stream) or four adjacent rows in step (four short streams that the hardware prefetcher keeps losing).
+ * One accumulator vector per row and one lane reduction per row, the same arithmetic for a row whichever
+ * rows share its pass. 16-bit weights load as a half-width {@code ShortVector} and widen to int lanes,
+ * then to float by shifts; Q8_0 loads bytes and converts them to float, a block's sum scaled once. Only loaded when {@code jdk.incubator.vector} is present
  * ({@link Kernels} checks before touching this class).
  */
 public final class VectorMatVec implements MatVecKernel {
@@ -20,63 +24,63 @@ public final class VectorMatVec implements MatVecKernel {
     private static final int L = F.length();
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    /** Bytes of a Q8 load: one float vector's worth, at least 8 (the smallest byte vector). */
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, 8 * L)));
-    /** Float vectors per byte load (1, or 2 on 128-bit machines). */
-    private static final int PARTS = B.length() / L;
+    /** L bytes, one float vector's worth of int8 weights (needs L >= 8: byte vectors start at 64 bits). */
+    private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : null;
     private static final int QB = WeightType.Q8_BLOCK;
 
     public VectorMatVec() {
-        if (QB % B.length() != 0) {
-            throw new UnsupportedOperationException("vectors of " + L + " floats do not tile a Q8_0 block of " + QB);
+        if (L < 8 || QB % L != 0) {
+            throw new UnsupportedOperationException("vectors of " + L + " floats do not tile a Q8_0 block of " + QB
+                    + " in byte vectors of at least 64 bits");
         }
     }
 
     @Override
     public void f32(float[] w, int wOff, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        int q = (r1 - r0) / 4;
         int cv = cols - cols % L;
-        int r = r0;
-        for (; r + 3 < r1; r += 4) {
-            int o0 = wOff + r * cols;
-            int o1 = o0 + cols;
-            int o2 = o1 + cols;
-            int o3 = o2 + cols;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                a0 = FloatVector.fromArray(F, w, o0 + c).fma(xv, a0);
-                a1 = FloatVector.fromArray(F, w, o1 + c).fma(xv, a1);
-                a2 = FloatVector.fromArray(F, w, o2 + c).fma(xv, a2);
-                a3 = FloatVector.fromArray(F, w, o3 + c).fma(xv, a3);
+        for (int j = 0; j < q; j++) {
+            int ra = r0 + j;
+            int oa = wOff + ra * cols;
+            int ob = oa + q * cols;
+            int oc = ob + q * cols;
+            int od = oc + q * cols;
+            FloatVector a = FloatVector.zero(F);
+            FloatVector b = FloatVector.zero(F);
+            FloatVector c = FloatVector.zero(F);
+            FloatVector d = FloatVector.zero(F);
+            for (int k = 0; k < cv; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + k);
+                a = FloatVector.fromArray(F, w, oa + k).fma(xv, a);
+                b = FloatVector.fromArray(F, w, ob + k).fma(xv, b);
+                c = FloatVector.fromArray(F, w, oc + k).fma(xv, c);
+                d = FloatVector.fromArray(F, w, od + k).fma(xv, d);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                float xs = x[xOff + c];
-                s0 += w[o0 + c] * xs;
-                s1 += w[o1 + c] * xs;
-                s2 += w[o2 + c] * xs;
-                s3 += w[o3 + c] * xs;
+            float sa = a.reduceLanes(VectorOperators.ADD);
+            float sb = b.reduceLanes(VectorOperators.ADD);
+            float sc = c.reduceLanes(VectorOperators.ADD);
+            float sd = d.reduceLanes(VectorOperators.ADD);
+            for (int k = cv; k < cols; k++) {
+                float xs = x[xOff + k];
+                sa += w[oa + k] * xs;
+                sb += w[ob + k] * xs;
+                sc += w[oc + k] * xs;
+                sd += w[od + k] * xs;
             }
-            y[yOff + r] = s0;
-            y[yOff + r + 1] = s1;
-            y[yOff + r + 2] = s2;
-            y[yOff + r + 3] = s3;
+            y[yOff + ra] = sa;
+            y[yOff + ra + q] = sb;
+            y[yOff + ra + 2 * q] = sc;
+            y[yOff + ra + 3 * q] = sd;
         }
-        for (; r < r1; r++) {
+        for (int r = r0 + 4 * q; r < r1; r++) {
             int o = wOff + r * cols;
             FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                a = FloatVector.fromArray(F, w, o + c).fma(FloatVector.fromArray(F, x, xOff + c), a);
+            for (int k = 0; k < cv; k += L) {
+                a = FloatVector.fromArray(F, w, o + k).fma(FloatVector.fromArray(F, x, xOff + k), a);
             }
             float s = a.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                s += w[o + c] * x[xOff + c];
+            for (int k = cv; k < cols; k++) {
+                s += w[o + k] * x[xOff + k];
             }
             y[yOff + r] = s;
         }
@@ -141,49 +145,50 @@ public final class VectorMatVec implements MatVecKernel {
 
     @Override
     public void bf16(short[] w, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        int q = (r1 - r0) / 4;
         int cv = cols - cols % L;
-        int r = r0;
-        for (; r + 3 < r1; r += 4) {
-            int o0 = r * cols;
-            int o1 = o0 + cols;
-            int o2 = o1 + cols;
-            int o3 = o2 + cols;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                a0 = bf16(w, o0 + c).fma(xv, a0);
-                a1 = bf16(w, o1 + c).fma(xv, a1);
-                a2 = bf16(w, o2 + c).fma(xv, a2);
-                a3 = bf16(w, o3 + c).fma(xv, a3);
+        for (int j = 0; j < q; j++) {
+            int ra = r0 + j;
+            int oa = ra * cols;
+            int ob = oa + q * cols;
+            int oc = ob + q * cols;
+            int od = oc + q * cols;
+            FloatVector a = FloatVector.zero(F);
+            FloatVector b = FloatVector.zero(F);
+            FloatVector c = FloatVector.zero(F);
+            FloatVector d = FloatVector.zero(F);
+            for (int k = 0; k < cv; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + k);
+                a = bf16(w, oa + k).fma(xv, a);
+                b = bf16(w, ob + k).fma(xv, b);
+                c = bf16(w, oc + k).fma(xv, c);
+                d = bf16(w, od + k).fma(xv, d);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                float xs = x[xOff + c];
-                s0 += MatVecKernel.bf16ToFloat(w[o0 + c]) * xs;
-                s1 += MatVecKernel.bf16ToFloat(w[o1 + c]) * xs;
-                s2 += MatVecKernel.bf16ToFloat(w[o2 + c]) * xs;
-                s3 += MatVecKernel.bf16ToFloat(w[o3 + c]) * xs;
+            float sa = a.reduceLanes(VectorOperators.ADD);
+            float sb = b.reduceLanes(VectorOperators.ADD);
+            float sc = c.reduceLanes(VectorOperators.ADD);
+            float sd = d.reduceLanes(VectorOperators.ADD);
+            for (int k = cv; k < cols; k++) {
+                float xs = x[xOff + k];
+                sa += MatVecKernel.bf16ToFloat(w[oa + k]) * xs;
+                sb += MatVecKernel.bf16ToFloat(w[ob + k]) * xs;
+                sc += MatVecKernel.bf16ToFloat(w[oc + k]) * xs;
+                sd += MatVecKernel.bf16ToFloat(w[od + k]) * xs;
             }
-            y[yOff + r] = s0;
-            y[yOff + r + 1] = s1;
-            y[yOff + r + 2] = s2;
-            y[yOff + r + 3] = s3;
+            y[yOff + ra] = sa;
+            y[yOff + ra + q] = sb;
+            y[yOff + ra + 2 * q] = sc;
+            y[yOff + ra + 3 * q] = sd;
         }
-        for (; r < r1; r++) {
+        for (int r = r0 + 4 * q; r < r1; r++) {
             int o = r * cols;
             FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                a = bf16(w, o + c).fma(FloatVector.fromArray(F, x, xOff + c), a);
+            for (int k = 0; k < cv; k += L) {
+                a = bf16(w, o + k).fma(FloatVector.fromArray(F, x, xOff + k), a);
             }
             float s = a.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                s += MatVecKernel.bf16ToFloat(w[o + c]) * x[xOff + c];
+            for (int k = cv; k < cols; k++) {
+                s += MatVecKernel.bf16ToFloat(w[o + k]) * x[xOff + k];
             }
             y[yOff + r] = s;
         }
@@ -191,54 +196,94 @@ public final class VectorMatVec implements MatVecKernel {
 
     @Override
     public void f16(short[] w, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        int q = (r1 - r0) / 4;
         int cv = cols - cols % L;
-        int r = r0;
-        for (; r + 3 < r1; r += 4) {
-            int o0 = r * cols;
-            int o1 = o0 + cols;
-            int o2 = o1 + cols;
-            int o3 = o2 + cols;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                a0 = f16(w, o0 + c).fma(xv, a0);
-                a1 = f16(w, o1 + c).fma(xv, a1);
-                a2 = f16(w, o2 + c).fma(xv, a2);
-                a3 = f16(w, o3 + c).fma(xv, a3);
+        for (int j = 0; j < q; j++) {
+            int ra = r0 + j;
+            int oa = ra * cols;
+            int ob = oa + q * cols;
+            int oc = ob + q * cols;
+            int od = oc + q * cols;
+            FloatVector a = FloatVector.zero(F);
+            FloatVector b = FloatVector.zero(F);
+            FloatVector c = FloatVector.zero(F);
+            FloatVector d = FloatVector.zero(F);
+            for (int k = 0; k < cv; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + k);
+                a = f16(w, oa + k).fma(xv, a);
+                b = f16(w, ob + k).fma(xv, b);
+                c = f16(w, oc + k).fma(xv, c);
+                d = f16(w, od + k).fma(xv, d);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
-            float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                float xs = x[xOff + c];
-                s0 += MatVecKernel.f16ToFloat(w[o0 + c]) * xs;
-                s1 += MatVecKernel.f16ToFloat(w[o1 + c]) * xs;
-                s2 += MatVecKernel.f16ToFloat(w[o2 + c]) * xs;
-                s3 += MatVecKernel.f16ToFloat(w[o3 + c]) * xs;
+            float sa = a.reduceLanes(VectorOperators.ADD);
+            float sb = b.reduceLanes(VectorOperators.ADD);
+            float sc = c.reduceLanes(VectorOperators.ADD);
+            float sd = d.reduceLanes(VectorOperators.ADD);
+            for (int k = cv; k < cols; k++) {
+                float xs = x[xOff + k];
+                sa += MatVecKernel.f16ToFloat(w[oa + k]) * xs;
+                sb += MatVecKernel.f16ToFloat(w[ob + k]) * xs;
+                sc += MatVecKernel.f16ToFloat(w[oc + k]) * xs;
+                sd += MatVecKernel.f16ToFloat(w[od + k]) * xs;
             }
-            y[yOff + r] = s0;
-            y[yOff + r + 1] = s1;
-            y[yOff + r + 2] = s2;
-            y[yOff + r + 3] = s3;
+            y[yOff + ra] = sa;
+            y[yOff + ra + q] = sb;
+            y[yOff + ra + 2 * q] = sc;
+            y[yOff + ra + 3 * q] = sd;
         }
-        for (; r < r1; r++) {
+        for (int r = r0 + 4 * q; r < r1; r++) {
             int o = r * cols;
             FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cv; c += L) {
-                a = f16(w, o + c).fma(FloatVector.fromArray(F, x, xOff + c), a);
+            for (int k = 0; k < cv; k += L) {
+                a = f16(w, o + k).fma(FloatVector.fromArray(F, x, xOff + k), a);
             }
             float s = a.reduceLanes(VectorOperators.ADD);
-            for (int c = cv; c < cols; c++) {
-                s += MatVecKernel.f16ToFloat(w[o + c]) * x[xOff + c];
+            for (int k = cv; k < cols; k++) {
+                s += MatVecKernel.f16ToFloat(w[o + k]) * x[xOff + k];
             }
             y[yOff + r] = s;
         }
     }
 
+    /** L int8 weights from {@code q[o..]} as floats. */
+    private static FloatVector q8(byte[] q, int o) {
+        IntVector v = (IntVector) ByteVector.fromArray(B, q, o).convertShape(VectorOperators.B2I, I, 0);
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Σ q·x over one Q8_0 block (32 weights from {@code q[o..]}, x from {@code x[xo..]}), lane-wise, unscaled. */
+    private static FloatVector block(byte[] q, int o, float[] x, int xo) {
+        FloatVector s = q8(q, o).mul(FloatVector.fromArray(F, x, xo));
+        if (L == 8) {
+            s = q8(q, o + 8).fma(FloatVector.fromArray(F, x, xo + 8), s);
+            s = q8(q, o + 16).fma(FloatVector.fromArray(F, x, xo + 16), s);
+            return q8(q, o + 24).fma(FloatVector.fromArray(F, x, xo + 24), s);
+        }
+        for (int j = L; j < QB; j += L) {
+            s = q8(q, o + j).fma(FloatVector.fromArray(F, x, xo + j), s);
+        }
+        return s;
+    }
+
+    /** The scaled sum over row {@code r}'s last, partial block (0 when 32 divides cols). */
+    private static float tail(byte[] q, float[] d, int cols, int nb, float[] x, int xOff, int r) {
+        int full = cols / QB;
+        if (full == nb) {
+            return 0;
+        }
+        int o = r * cols;
+        float t = 0;
+        for (int c = full * QB; c < cols; c++) {
+            t += q[o + c] * x[xOff + c];
+        }
+        return d[r * nb + full] * t;
+    }
+
+    /**
+     * Row by row: a Q8_0 row costs more arithmetic per byte (a conversion per weight, a scale per block),
+     * so four rows in step run out of registers (measured 3x slower); one row, one stream, keeps up with
+     * a core's share of the bandwidth.
+     */
     @Override
     public void q8(byte[] q, float[] d, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
         int nb = (cols + QB - 1) / QB;
@@ -246,28 +291,12 @@ public final class VectorMatVec implements MatVecKernel {
         for (int r = r0; r < r1; r++) {
             int o = r * cols;
             int so = r * nb;
-            FloatVector acc = FloatVector.zero(F);
-            for (int b = 0; b < full; b++) {
-                int c0 = b * QB;
-                FloatVector s = FloatVector.zero(F);
-                for (int k = 0; k < QB; k += B.length()) {
-                    ByteVector bv = ByteVector.fromArray(B, q, o + c0 + k);
-                    for (int p = 0; p < PARTS; p++) {
-                        FloatVector wv = (FloatVector) bv.convertShape(VectorOperators.B2F, F, p);
-                        s = wv.fma(FloatVector.fromArray(F, x, xOff + c0 + k + p * L), s);
-                    }
-                }
-                acc = s.fma(FloatVector.broadcast(F, d[so + b]), acc);
+            FloatVector a = FloatVector.zero(F);
+            for (int k = 0; k < full; k++) {
+                int col = k * QB;
+                a = block(q, o + col, x, xOff + col).fma(FloatVector.broadcast(F, d[so + k]), a);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
-            if (full < nb) {
-                float t = 0;
-                for (int c = full * QB; c < cols; c++) {
-                    t += q[o + c] * x[xOff + c];
-                }
-                sum += d[so + full] * t;
-            }
-            y[yOff + r] = sum;
+            y[yOff + r] = a.reduceLanes(VectorOperators.ADD) + tail(q, d, cols, nb, x, xOff, r);
         }
     }
 
