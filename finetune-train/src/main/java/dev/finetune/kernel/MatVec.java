@@ -1,9 +1,11 @@
 package dev.finetune.kernel;
 
 /**
- * Matrix-vector products split by output rows across the library's pool ({@link Parallel}), for the
- * decode step: each thread streams its own rows of the weights. Rows are handed out in groups of four
- * (the kernels' unit); a product too small to be worth a second thread runs on the caller.
+ * Matrix-vector products split by output rows across threads, for the decode step: each thread streams
+ * its own rows of the weights. Rows are handed out in groups of four; a product too small to be worth a
+ * second thread runs on the caller. The passes run on a {@link Gang} (helpers that spin briefly between
+ * passes), since a token is a chain of many short passes and a pool round trip per pass would cost a
+ * tenth of the token.
  */
 public final class MatVec {
     /** Below this many weights a product runs on the calling thread. */
@@ -26,7 +28,7 @@ public final class MatVec {
         int rows = w.rows();
         int quads = (rows + 3) / 4;
         int grain = grain(rows, w.cols());
-        Parallel.forRange(quads, grain, (q0, q1) -> {
+        Gang.forRange(quads, grain, (q0, q1) -> {
             int r0 = 4 * q0;
             int r1 = Math.min(rows, 4 * q1);
             w.multiply(x, xOff, y, yOff, r0, r1);
@@ -48,7 +50,7 @@ public final class MatVec {
         int rows = a.rows();
         int quads = (rows + 3) / 4;
         int grain = grain(rows, 2 * a.cols());
-        Parallel.forRange(quads, grain, (q0, q1) -> {
+        Gang.forRange(quads, grain, (q0, q1) -> {
             int r0 = 4 * q0;
             int r1 = Math.min(rows, 4 * q1);
             a.multiply(x, 0, ya, 0, r0, r1);
@@ -57,6 +59,14 @@ public final class MatVec {
                 after.run(r0, r1);
             }
         });
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} on the decode step's
+     * threads (the caller among them), for the step's other parallel loops (attention over heads).
+     */
+    public static void forRange(int n, int grain, Parallel.RangeBody body) {
+        Gang.forRange(n, grain, body);
     }
 
     /** Quads of rows per task: all of them (one task) when the product is small. */

@@ -1,7 +1,6 @@
 package dev.finetune.model;
 
 import dev.finetune.kernel.MatVec;
-import dev.finetune.kernel.Parallel;
 import dev.finetune.kernel.WeightMatrix;
 import dev.finetune.kernel.WeightType;
 import java.util.HashMap;
@@ -222,7 +221,7 @@ final class GPT2Decoder implements CausalLM.Decoder {
             });
             System.arraycopy(qkv, C, kl, t * C, C);
             System.arraycopy(qkv, 2 * C, vl, t * C, C);
-            Parallel.forRange(NH, (t + 1) * C < PARALLEL_ATTENTION ? NH : 1, (h0, h1) ->
+            MatVec.forRange(NH, (t + 1) * C < PARALLEL_ATTENTION ? NH : 1, (h0, h1) ->
                     Layers.attentionStep(att, qkv, 0, kl, vl, t, NH, NH, hs, h0, h1, scores, h0 * capacity));
             // res += attn.c_proj · att + bias
             MatVec.multiply(m[1], att, 0, tmp, 0, (a, b) -> {

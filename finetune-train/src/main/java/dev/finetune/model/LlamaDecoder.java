@@ -1,7 +1,6 @@
 package dev.finetune.model;
 
 import dev.finetune.kernel.MatVec;
-import dev.finetune.kernel.Parallel;
 import dev.finetune.kernel.WeightMatrix;
 import dev.finetune.kernel.WeightType;
 import java.util.HashMap;
@@ -242,7 +241,7 @@ final class LlamaDecoder implements CausalLM.Decoder {
             Layers.ropeForward(k, 1, 1, t, KVH, hd, w.cos, w.sin);
             System.arraycopy(k, 0, kl, t * KV, KV);
             System.arraycopy(qkv, Qd + KV, vl, t * KV, KV);
-            Parallel.forRange(NH, (t + 1) * KV * (NH / KVH) < PARALLEL_ATTENTION ? NH : 1, (h0, h1) ->
+            MatVec.forRange(NH, (t + 1) * KV * (NH / KVH) < PARALLEL_ATTENTION ? NH : 1, (h0, h1) ->
                     Layers.attentionStep(att, qkv, 0, kl, vl, t, NH, KVH, hd, h0, h1, scores, h0 * capacity));
             // x += o_proj · att (+ bias)
             MatVec.multiply(w.o[l], att, 0, tmp, 0, (a, b) -> {
