@@ -70,7 +70,8 @@ public final class Generator {
         int V = model.config().vocabSize();
         int keep = Math.min(prompt.length, Math.max(1, ctx - maxTokens));
         int[] used = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
-        DecodeSession session = new DecodeSession(model, ctx);
+        // the cache holds what this call can reach: the prompt kept and the tokens appended after it
+        DecodeSession session = new DecodeSession(model, (int) Math.min(ctx, (long) keep + maxTokens));
         float[] logits = null;
         for (int t : used) {
             logits = session.append(t);

@@ -42,6 +42,15 @@ public interface MatVecKernel {
      */
     float sum(float[] a, int from, int to);
 
+    /** {@code max a[i]} for i in [from, to) (NaN if any is NaN; -∞ for an empty range): a softmax's first pass. */
+    float max(float[] a, int from, int to);
+
+    /**
+     * {@code Σ exp(a[i] - shift)} for i in [from, to), each term and the sum in double: a log-softmax over the
+     * vocabulary (the log-probability of each generated token), done once per token over V logits.
+     */
+    double sumExp(float[] a, int from, int to, double shift);
+
     /** The plain-Java kernels. */
     MatVecKernel PLAIN = new PlainMatVec();
 

@@ -135,4 +135,22 @@ final class PlainMatVec implements MatVecKernel {
         }
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
+
+    @Override
+    public float max(float[] a, int from, int to) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) {
+            m = Math.max(m, a[i]);
+        }
+        return m;
+    }
+
+    @Override
+    public double sumExp(float[] a, int from, int to, double shift) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += Math.exp(a[i] - shift);
+        }
+        return s;
+    }
 }

@@ -1,6 +1,7 @@
 package dev.finetune.kernel;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -316,6 +317,44 @@ public final class VectorMatVec implements MatVecKernel {
         float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
         for (; i < to; i++) {
             s += a[i];
+        }
+        return s;
+    }
+
+    @Override
+    public float max(float[] a, int from, int to) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = from;
+        for (; i + L <= to; i += L) {
+            m = m.max(FloatVector.fromArray(F, a, i));
+        }
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < to; i++) {
+            r = Math.max(r, a[i]);
+        }
+        return r;
+    }
+
+    /** Half a float vector's lanes widen to one double vector. */
+    private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(FH.length() * 64));
+
+    @Override
+    public double sumExp(float[] a, int from, int to, double shift) {
+        int n = FH.length();
+        DoubleVector s0 = DoubleVector.zero(D);
+        DoubleVector s1 = DoubleVector.zero(D);
+        DoubleVector sh = DoubleVector.broadcast(D, shift);
+        int i = from;
+        for (; i + 2 * n <= to; i += 2 * n) {
+            DoubleVector x0 = (DoubleVector) FloatVector.fromArray(FH, a, i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector x1 = (DoubleVector) FloatVector.fromArray(FH, a, i + n).convertShape(VectorOperators.F2D, D, 0);
+            s0 = s0.add(x0.sub(sh).lanewise(VectorOperators.EXP));
+            s1 = s1.add(x1.sub(sh).lanewise(VectorOperators.EXP));
+        }
+        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            s += Math.exp(a[i] - shift);
         }
         return s;
     }

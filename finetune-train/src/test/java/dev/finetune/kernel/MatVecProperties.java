@@ -228,4 +228,23 @@ class MatVecProperties {
             assertEquals(exact, k.sum(a, from, from + n), 2 * (n + 1) * U * mag);
         }
     }
+
+    @Property(tries = 100)
+    void maxAndSumExpMatchTheirDefinitions(@ForAll @IntRange(min = 1, max = 1000) int n, @ForAll @IntRange(min = 0, max = 7) int from,
+                                           @ForAll long seed) {
+        float[] a = random(new Random(seed), from + n, 4f);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < from + n; i++) {
+            max = Math.max(max, a[i]);
+        }
+        double sum = 0;
+        for (int i = from; i < from + n; i++) {
+            sum += Math.exp(a[i] - (double) max);
+        }
+        for (MatVecKernel k : kernels()) {
+            assertEquals(max, k.max(a, from, from + n));
+            // every term within an ulp or two of Math.exp's (both are within 1 ulp of exp), summed in double
+            assertEquals(sum, k.sumExp(a, from, from + n, max), 1e-14 * n * sum);
+        }
+    }
 }
