@@ -1,11 +1,14 @@
 package dev.finetune.kernel;
 
 /**
- * Matrix-vector products split by output rows across threads, for the decode step: each thread streams
- * its own rows of the weights. Rows are handed out in groups of four; a product too small to be worth a
- * second thread runs on the caller. The passes run on a {@link Gang} (helpers that spin briefly between
- * passes), since a token is a chain of many short passes and a pool round trip per pass would cost a
- * tenth of the token.
+ * Matrix-vector products split by output rows across the library's pool ({@link Parallel}), for the
+ * decode step: each thread streams its own rows of the weights. Rows are handed out in groups of four;
+ * a product too small to be worth a second thread runs on the caller.
+ *
+ * <p>A pool round trip costs about 20 µs of wake-ups here, some 60 (GPT-2) to 150 (SmolLM2) of them a
+ * token. Helpers that spin between passes (as ggml's do) hand over faster on an idle machine, but on this
+ * shared one (more runnable threads than cores) a spinning helper took the time slices its caller needed:
+ * tried, it made decoding 3x slower, so the pool's parking hand-over stays.
  */
 public final class MatVec {
     /** Below this many weights a product runs on the calling thread. */
@@ -28,7 +31,7 @@ public final class MatVec {
         int rows = w.rows();
         int quads = (rows + 3) / 4;
         int grain = grain(rows, w.cols());
-        Gang.forRange(quads, grain, (q0, q1) -> {
+        Parallel.forRange(quads, grain, (q0, q1) -> {
             int r0 = 4 * q0;
             int r1 = Math.min(rows, 4 * q1);
             w.multiply(x, xOff, y, yOff, r0, r1);
@@ -50,7 +53,7 @@ public final class MatVec {
         int rows = a.rows();
         int quads = (rows + 3) / 4;
         int grain = grain(rows, 2 * a.cols());
-        Gang.forRange(quads, grain, (q0, q1) -> {
+        Parallel.forRange(quads, grain, (q0, q1) -> {
             int r0 = 4 * q0;
             int r1 = Math.min(rows, 4 * q1);
             a.multiply(x, 0, ya, 0, r0, r1);
@@ -66,7 +69,7 @@ public final class MatVec {
      * threads (the caller among them), for the step's other parallel loops (attention over heads).
      */
     public static void forRange(int n, int grain, Parallel.RangeBody body) {
-        Gang.forRange(n, grain, body);
+        Parallel.forRange(n, grain, body);
     }
 
     /** Quads of rows per task: all of them (one task) when the product is small. */

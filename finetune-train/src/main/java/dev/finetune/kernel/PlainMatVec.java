@@ -111,29 +111,21 @@ final class PlainMatVec implements MatVecKernel {
 
     @Override
     public float sum(float[] a, int from, int to) {
+        int q = (to - from) / 4;
         float s0 = 0;
         float s1 = 0;
         float s2 = 0;
         float s3 = 0;
-        float s4 = 0;
-        float s5 = 0;
-        float s6 = 0;
-        float s7 = 0;
-        int i = from;
-        for (; i + 7 < to; i += 8) {
+        for (int i = from; i < from + q; i++) {
             s0 += a[i];
-            s1 += a[i + 1];
-            s2 += a[i + 2];
-            s3 += a[i + 3];
-            s4 += a[i + 4];
-            s5 += a[i + 5];
-            s6 += a[i + 6];
-            s7 += a[i + 7];
+            s1 += a[i + q];
+            s2 += a[i + 2 * q];
+            s3 += a[i + 3 * q];
         }
-        for (; i < to; i++) {
+        for (int i = from + 4 * q; i < to; i++) {
             s0 += a[i];
         }
-        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+        return (s0 + s1) + (s2 + s3);
     }
 
     @Override

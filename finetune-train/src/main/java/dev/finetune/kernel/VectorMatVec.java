@@ -303,19 +303,19 @@ public final class VectorMatVec implements MatVecKernel {
 
     @Override
     public float sum(float[] a, int from, int to) {
+        int q = (to - from) / (4 * L) * L;
         FloatVector s0 = FloatVector.zero(F);
         FloatVector s1 = FloatVector.zero(F);
         FloatVector s2 = FloatVector.zero(F);
         FloatVector s3 = FloatVector.zero(F);
-        int i = from;
-        for (; i + 4 * L <= to; i += 4 * L) {
+        for (int i = from; i < from + q; i += L) {
             s0 = s0.add(FloatVector.fromArray(F, a, i));
-            s1 = s1.add(FloatVector.fromArray(F, a, i + L));
-            s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * L));
-            s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * L));
+            s1 = s1.add(FloatVector.fromArray(F, a, i + q));
+            s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * q));
+            s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * q));
         }
         float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
-        for (; i < to; i++) {
+        for (int i = from + 4 * q; i < to; i++) {
             s += a[i];
         }
         return s;
