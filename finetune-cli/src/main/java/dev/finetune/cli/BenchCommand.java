@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code finetune bench ...}: quick speed measurements (JMH in finetune-bench for the careful ones). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training and decoding speed.",
-        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class, BenchCommand.FmaPeakCommand.class})
+        subcommands = {BenchCommand.TrainStep.class, BenchGenerateCommand.class, BenchCommand.FmaPeakCommand.class,
+                BenchBandwidthCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

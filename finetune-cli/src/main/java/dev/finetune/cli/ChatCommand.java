@@ -46,6 +46,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     WorkspaceOption workspace;
 
+    @Mixin
+    InferenceDtypeOption dtype;
+
     @Option(names = "--return-prompt", description = "print the prompt exactly as the model saw it (the rendered chat template) before the answer")
     boolean returnPrompt;
 
@@ -70,6 +73,7 @@ public final class ChatCommand implements Callable<Integer> {
         }
         b.returnPrompt(returnPrompt);
         PrintWriter out = spec.commandLine().getOut();
+        dtype.apply();
         try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             if (json) {
                 out.println(Json.prettyWriter().writeValueAsString(co.chat(b.build())));

@@ -52,6 +52,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     WorkspaceOption workspace;
 
+    @Mixin
+    InferenceDtypeOption dtype;
+
     @Override
     public Integer call() throws Exception {
         GenerateRequest.Builder b = GenerateRequest.builder().prompt(prompt).model(model).returnLikelihoods(likelihoods);
@@ -72,6 +75,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         GenerateRequest req = b.build();
         PrintWriter out = spec.commandLine().getOut();
+        dtype.apply();
         try (ClientV2 co = workspace.open(false)) { // inference only: no job runner
             GenerateResponse r = co.generate(req);
             if (json) {

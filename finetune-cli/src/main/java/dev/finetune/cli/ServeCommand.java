@@ -44,6 +44,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     WorkspaceOption workspace;
 
+    @Mixin
+    InferenceDtypeOption dtype;
+
     @Option(names = "--api-key-file", paramLabel = "FILE",
             description = "accept the keys in FILE (one a line, # comments) instead of the workspace's own key")
     Path apiKeyFile;
@@ -67,6 +70,7 @@ public final class ServeCommand implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.log.dev.finetune.server", "info");
         }
         PrintWriter out = spec.commandLine().getOut();
+        dtype.apply();
         // the server trains: queued and interrupted fine-tunes of the workspace run in this process
         ClientV2 co = workspace.open(true);
         FinetuneServer server;

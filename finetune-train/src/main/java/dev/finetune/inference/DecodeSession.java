@@ -1,6 +1,7 @@
 package dev.finetune.inference;
 
 import dev.finetune.model.CausalLM;
+import dev.finetune.model.Decodable;
 import dev.finetune.model.ModelConfig;
 
 /**
@@ -9,7 +10,8 @@ import dev.finetune.model.ModelConfig;
  * token costs O(position·C + weights) instead of a forward pass over the whole prefix. The step itself
  * is the model family's ({@link CausalLM#newDecoder}), built from the same layer functions as training.
  *
- * <p>The session reads the weights of a {@link CausalLM} and never writes them; many sessions may decode
+ * <p>The session reads the weights of a {@link Decodable} (a {@link CausalLM}'s float parameters, or an
+ * {@link dev.finetune.model.InferenceModel}'s packed ones) and never writes them; many sessions may decode
  * from one model on many threads at once as long as nobody trains that model meanwhile. A session
  * itself is not thread-safe. Its memory is the family's cache (GPT-2: {@code 2·L·capacity·C} floats;
  * Llama: {@code 2·L·capacity·kv_heads·head_dim}) plus a few vectors, allocated once.
@@ -23,7 +25,7 @@ public final class DecodeSession {
      * A session over {@code model}'s weights that can hold up to {@code capacity} positions
      * (at most the model's context length).
      */
-    public DecodeSession(CausalLM model, int capacity) {
+    public DecodeSession(Decodable model, int capacity) {
         this.cfg = model.config();
         this.decoder = model.newDecoder(capacity);
     }

@@ -1,10 +1,11 @@
 package dev.finetune.inference;
 
-import dev.finetune.model.CausalLM;
+import dev.finetune.model.Decodable;
 import java.util.Arrays;
 
 /**
- * Token-level generation and scoring on a {@link CausalLM}'s weights with a KV cache.
+ * Token-level generation and scoring with a KV cache, on a {@link Decodable}'s weights (a trainable
+ * {@link dev.finetune.model.CausalLM} or a packed {@link dev.finetune.model.InferenceModel}).
  *
  * <p><b>Context policy.</b> A model sees at most {@code n_positions} tokens. When the prompt plus
  * {@code maxTokens} does not fit, the prompt loses tokens from its start (the oldest context goes
@@ -16,13 +17,13 @@ import java.util.Arrays;
  * <p>Thread-safe: each call uses its own {@link DecodeSession}; the weights are only read.
  */
 public final class Generator {
-    private final CausalLM model;
+    private final Decodable model;
 
-    public Generator(CausalLM model) {
+    public Generator(Decodable model) {
         this.model = model;
     }
 
-    public CausalLM model() {
+    public Decodable model() {
         return model;
     }
 
@@ -69,7 +70,8 @@ public final class Generator {
         int V = model.config().vocabSize();
         int keep = Math.min(prompt.length, Math.max(1, ctx - maxTokens));
         int[] used = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length);
-        DecodeSession session = new DecodeSession(model, ctx);
+        // the cache holds what this call can reach: the prompt kept and the tokens appended after it
+        DecodeSession session = new DecodeSession(model, (int) Math.min(ctx, (long) keep + maxTokens));
         float[] logits = null;
         for (int t : used) {
             logits = session.append(t);

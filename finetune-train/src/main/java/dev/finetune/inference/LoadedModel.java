@@ -2,6 +2,7 @@ package dev.finetune.inference;
 
 import dev.finetune.heads.TaskHead;
 import dev.finetune.model.CausalLM;
+import dev.finetune.model.Decodable;
 import dev.finetune.template.ChatTemplate;
 import dev.finetune.template.ModelTemplate;
 import dev.finetune.tokenizer.Tokenizer;
@@ -13,7 +14,8 @@ import java.util.Optional;
  * template's special-token ids when the vocabulary has them.
  *
  * @param name       what requests call it ({@code "<id>-ft"} or a base model name)
- * @param model      the weights; only read while serving
+ * @param model      the weights; only read while serving: a {@link CausalLM} (float parameters; what the
+ *                   task heads need) or a packed {@link dev.finetune.model.InferenceModel}
  * @param tokenizer  the model's tokenizer
  * @param template   the chat template ids, absent for a model that never learned the template
  * @param endOfText  the id that ends a generation without the template ({@code <|endoftext|>}), or -1
@@ -23,7 +25,7 @@ import java.util.Optional;
  * @param stopIds    ids that end any generation besides the template's end of turn: the configs'
  *                   {@code eos_token_id} (one or several) and {@code <|endoftext|>}
  */
-public record LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+public record LoadedModel(String name, Decodable model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
                           int endOfText, Optional<TaskHead> head, Optional<ModelTemplate> chatTemplate, int[] stopIds) {
     public LoadedModel {
         Objects.requireNonNull(name);
@@ -36,18 +38,27 @@ public record LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Opti
     }
 
     /** A model without its own chat template, ending at {@code endOfText}. */
-    public LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
+    public LoadedModel(String name, Decodable model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template,
                        int endOfText, Optional<TaskHead> head) {
         this(name, model, tokenizer, template, endOfText, head, Optional.empty(), null);
     }
 
     /** A model without a task head. */
-    public LoadedModel(String name, CausalLM model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
+    public LoadedModel(String name, Decodable model, Tokenizer tokenizer, Optional<ChatTemplate.Ids> template, int endOfText) {
         this(name, model, tokenizer, template, endOfText, Optional.empty());
     }
 
     /** Bytes of weights held (what the model cache counts). */
     public long bytes() {
-        return 4L * model.parameters().length;
+        return model.weightBytes();
+    }
+
+    /** The float model a task head's forward pass runs on; throws when the model was packed for decoding only. */
+    public CausalLM backbone() {
+        if (model instanceof CausalLM c) {
+            return c;
+        }
+        throw new IllegalStateException("model " + name + " was loaded for decoding only (" + model + "); its task head needs "
+                + "the float model");
     }
 }

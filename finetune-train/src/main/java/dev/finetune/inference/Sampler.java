@@ -126,16 +126,14 @@ public final class Sampler {
         return n - 1;
     }
 
-    /** log softmax(logits)[token], in nats, computed in double. */
+    /**
+     * log softmax(logits)[token], in nats, computed in double (vectorized when the Vector API is there:
+     * it runs once per generated token over the whole vocabulary).
+     */
     public static double logProb(float[] logits, int n, int token) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, logits[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(logits[i] - max);
-        }
+        dev.finetune.kernel.MatVecKernel k = dev.finetune.kernel.Kernels.matVec();
+        double max = k.max(logits, 0, n);
+        double sum = k.sumExp(logits, 0, n, max);
         return logits[token] - max - Math.log(sum);
     }
 }

@@ -107,7 +107,7 @@ final class TaskInference {
 
     private static float[] run(LoadedModel lm, TaskHead head, List<int[]> seqs) {
         synchronized (lm.model()) {
-            return Scoring.outputs(lm.model(), head.linear(), seqs);
+            return Scoring.outputs(lm.backbone(), head.linear(), seqs);
         }
     }
 

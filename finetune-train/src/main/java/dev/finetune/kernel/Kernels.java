@@ -15,6 +15,7 @@ public final class Kernels {
     private static final Gemm GEMM = choose();
     private static final Dot DOT = chooseDot();
     private static final FloatOps OPS = chooseOps();
+    private static final MatVecKernel MAT_VEC = chooseMatVec();
 
     private Kernels() {
     }
@@ -43,6 +44,29 @@ public final class Kernels {
             }
         }
         return new PlainFloatOps();
+    }
+
+    /** The fastest {@link MatVecKernel} available on this JVM (the decode step's products). */
+    public static MatVecKernel matVec() {
+        return MAT_VEC;
+    }
+
+    /** The Vector API matrix-vector kernels, or empty when the module is missing (never loads the class then). */
+    public static java.util.Optional<MatVecKernel> vectorMatVec() {
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of((MatVecKernel) Class.forName("dev.finetune.kernel.VectorMatVec").getDeclaredConstructor()
+                    .newInstance());
+        } catch (ReflectiveOperationException | LinkageError | UnsupportedOperationException e) {
+            LOG.warn("the Vector API matrix-vector kernels could not be loaded ({}); using the plain-Java ones", e.toString());
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static MatVecKernel chooseMatVec() {
+        return vectorAvailable() ? vectorMatVec().orElse(MatVecKernel.PLAIN) : MatVecKernel.PLAIN;
     }
 
     private static Dot chooseDot() {
@@ -124,6 +148,7 @@ public final class Kernels {
         boolean vector = !(GEMM instanceof BlockedGemm);
         m.put("kernel", vector ? "vector" : "scalar");
         m.put("gemm", GEMM.getClass().getSimpleName());
+        m.put("mat_vec", MAT_VEC.getClass().getSimpleName());
         m.put("threads", Integer.toString(Parallel.threads()));
         if (!vector) {
             m.put("hint", "start java with --add-modules jdk.incubator.vector for the vector kernel");

@@ -21,7 +21,7 @@ import java.util.function.Predicate;
  * hooks into the {@link #linearLayers() named linear layers}. Implementations are not thread-safe for
  * training; {@link #newDecoder} sessions only read the weights.
  */
-public interface CausalLM {
+public interface CausalLM extends Decodable {
     /** Target value of a position that the loss ignores (torch's default {@code ignore_index}). */
     int IGNORE_INDEX = -100;
 
@@ -76,7 +76,14 @@ public interface CausalLM {
         int capacity();
     }
 
+    @Override
     ModelConfig config();
+
+    /** 4 bytes for each float of {@link #parameters()}. */
+    @Override
+    default long weightBytes() {
+        return 4L * parameters().length;
+    }
 
     /** The flat parameter buffer; tensors are {@link #tensors()} views into it. Writes change the model. */
     float[] parameters();
@@ -201,7 +208,11 @@ public interface CausalLM {
     /** Bytes the activations for (B, T) take (logits included), to check a batch fits before allocating it. */
     long activationBytes(int B, int T);
 
-    /** A KV-cached decoder holding up to {@code capacity} positions (at most {@code maxSeqLen}). */
+    /**
+     * A KV-cached decoder over the float parameters themselves (no copy; {@link InferenceModel#of} packs a
+     * read-only copy in another dtype), holding up to {@code capacity} positions (at most {@code maxSeqLen}).
+     */
+    @Override
     Decoder newDecoder(int capacity);
 
     /** A copy with {@code vocabSize} token rows (new rows the mean of the old ones). */

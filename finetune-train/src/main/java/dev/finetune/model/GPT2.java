@@ -101,17 +101,13 @@ public final class GPT2 implements CausalLM {
                     + (Integer.MAX_VALUE - 8) + ")");
         }
         int L = config.layers();
-        int C = config.channels();
-        List<TensorView> list = new ArrayList<>();
-        int[] next = {0};
-        java.util.function.BiFunction<String, int[], Integer> add = (name, shape) -> {
-            TensorView v = new TensorView(name, next[0], shape);
-            list.add(v);
-            next[0] += v.size();
-            return v.offset();
-        };
-        wte = add.apply("wte.weight", new int[] {config.vocabSize(), C});
-        wpe = add.apply("wpe.weight", new int[] {config.maxSeqLen(), C});
+        List<TensorView> list = layout(config);
+        Map<String, Integer> at = new java.util.HashMap<>();
+        for (TensorView v : list) {
+            at.put(v.name(), v.offset());
+        }
+        wte = at.get("wte.weight");
+        wpe = at.get("wpe.weight");
         ln1w = new int[L];
         ln1b = new int[L];
         qkvw = new int[L];
@@ -126,24 +122,21 @@ public final class GPT2 implements CausalLM {
         fcprojb = new int[L];
         for (int l = 0; l < L; l++) {
             String p = "h." + l + ".";
-            ln1w[l] = add.apply(p + "ln_1.weight", new int[] {C});
-            ln1b[l] = add.apply(p + "ln_1.bias", new int[] {C});
-            qkvw[l] = add.apply(p + "attn.c_attn.weight", new int[] {C, 3 * C});
-            qkvb[l] = add.apply(p + "attn.c_attn.bias", new int[] {3 * C});
-            attprojw[l] = add.apply(p + "attn.c_proj.weight", new int[] {C, C});
-            attprojb[l] = add.apply(p + "attn.c_proj.bias", new int[] {C});
-            ln2w[l] = add.apply(p + "ln_2.weight", new int[] {C});
-            ln2b[l] = add.apply(p + "ln_2.bias", new int[] {C});
-            fcw[l] = add.apply(p + "mlp.c_fc.weight", new int[] {C, 4 * C});
-            fcb[l] = add.apply(p + "mlp.c_fc.bias", new int[] {4 * C});
-            fcprojw[l] = add.apply(p + "mlp.c_proj.weight", new int[] {4 * C, C});
-            fcprojb[l] = add.apply(p + "mlp.c_proj.bias", new int[] {C});
+            ln1w[l] = at.get(p + "ln_1.weight");
+            ln1b[l] = at.get(p + "ln_1.bias");
+            qkvw[l] = at.get(p + "attn.c_attn.weight");
+            qkvb[l] = at.get(p + "attn.c_attn.bias");
+            attprojw[l] = at.get(p + "attn.c_proj.weight");
+            attprojb[l] = at.get(p + "attn.c_proj.bias");
+            ln2w[l] = at.get(p + "ln_2.weight");
+            ln2b[l] = at.get(p + "ln_2.bias");
+            fcw[l] = at.get(p + "mlp.c_fc.weight");
+            fcb[l] = at.get(p + "mlp.c_fc.bias");
+            fcprojw[l] = at.get(p + "mlp.c_proj.weight");
+            fcprojb[l] = at.get(p + "mlp.c_proj.bias");
         }
-        lnfw = add.apply("ln_f.weight", new int[] {C});
-        lnfb = add.apply("ln_f.bias", new int[] {C});
-        if (next[0] != count) {
-            throw new IllegalStateException("layout holds " + next[0] + " weights, config says " + count);
-        }
+        lnfw = at.get("ln_f.weight");
+        lnfb = at.get("ln_f.bias");
         this.tensors = Collections.unmodifiableList(list);
         Map<String, Integer> byName = new LinkedHashMap<>();
         for (int i = 0; i < list.size(); i++) {
@@ -156,6 +149,42 @@ public final class GPT2 implements CausalLM {
         this.trainable = new boolean[list.size()];
         Arrays.fill(trainable, true);
         updateLowestNeeded();
+    }
+
+    /** Every tensor of a GPT-2 of this shape, in HuggingFace order, with its offset in the flat buffer. */
+    public static List<TensorView> layout(GPT2Config config) {
+        int L = config.layers();
+        int C = config.channels();
+        List<TensorView> list = new ArrayList<>();
+        int[] next = {0};
+        java.util.function.BiConsumer<String, int[]> add = (name, shape) -> {
+            TensorView v = new TensorView(name, next[0], shape);
+            list.add(v);
+            next[0] += v.size();
+        };
+        add.accept("wte.weight", new int[] {config.vocabSize(), C});
+        add.accept("wpe.weight", new int[] {config.maxSeqLen(), C});
+        for (int l = 0; l < L; l++) {
+            String p = "h." + l + ".";
+            add.accept(p + "ln_1.weight", new int[] {C});
+            add.accept(p + "ln_1.bias", new int[] {C});
+            add.accept(p + "attn.c_attn.weight", new int[] {C, 3 * C});
+            add.accept(p + "attn.c_attn.bias", new int[] {3 * C});
+            add.accept(p + "attn.c_proj.weight", new int[] {C, C});
+            add.accept(p + "attn.c_proj.bias", new int[] {C});
+            add.accept(p + "ln_2.weight", new int[] {C});
+            add.accept(p + "ln_2.bias", new int[] {C});
+            add.accept(p + "mlp.c_fc.weight", new int[] {C, 4 * C});
+            add.accept(p + "mlp.c_fc.bias", new int[] {4 * C});
+            add.accept(p + "mlp.c_proj.weight", new int[] {4 * C, C});
+            add.accept(p + "mlp.c_proj.bias", new int[] {C});
+        }
+        add.accept("ln_f.weight", new int[] {C});
+        add.accept("ln_f.bias", new int[] {C});
+        if (next[0] != config.parameterCount()) {
+            throw new IllegalStateException("layout holds " + next[0] + " weights, config says " + config.parameterCount());
+        }
+        return Collections.unmodifiableList(list);
     }
 
     /**
@@ -231,7 +260,7 @@ public final class GPT2 implements CausalLM {
         if (adapter != null) {
             throw new IllegalStateException("the KV-cached decoder reads the base weights only: merge the adapter first");
         }
-        return new GPT2Decoder(this, capacity);
+        return new GPT2Decoder(GPT2Decoder.Weights.view(this), capacity);
     }
 
     /**

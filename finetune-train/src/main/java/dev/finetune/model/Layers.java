@@ -10,8 +10,9 @@ import dev.finetune.kernel.StepProfile.Phase;
  * Every layer the model families assemble (GPT-2: embeddings, LayerNorm, Conv1D, GELU; the Llama family:
  * RMSNorm, nn.Linear, RoPE, SwiGLU; both: causal attention, grouped-query when asked, and cross-entropy),
  * on row-major {@code float[]}, each a {@code forward} and a {@code backward} side by side, outputs first.
- * The KV-cached single-token decode steps use the same functions (with N = 1) or, for attention,
- * {@link #attentionStep}, so training and inference compute the same numbers. {@code B} batch, {@code T} sequence length, {@code C} channels, {@code OC} output
+ * The KV-cached single-token decode steps use the same functions (with N = 1; GELU and SwiGLU on the
+ * range of outputs a thread computed) or, for attention, {@link #attentionStep}, and run their products
+ * through {@link dev.finetune.kernel.MatVec}, so training and inference compute the same numbers. {@code B} batch, {@code T} sequence length, {@code C} channels, {@code OC} output
  * channels, {@code V} vocabulary, {@code NH} heads, {@code N = B·T} rows. Activations are whole arrays
  * (rows packed from index 0); weights and their gradients are (array, offset) pairs into the model's
  * flat parameter and gradient buffers, where an offset of {@code -1} means "absent" or "frozen, skip".
@@ -410,23 +411,32 @@ public final class Layers {
      */
     public static void attentionStep(float[] out, float[] q, int qOff, float[] keys, float[] values, int t,
                                      int NH, int KVH, int hs, float[] scores) {
+        attentionStep(out, q, qOff, keys, values, t, NH, KVH, hs, 0, NH, scores, 0);
+    }
+
+    /**
+     * {@link #attentionStep} for heads {@code [h0, h1)} only, with {@code scores[scoresOff ..]} (t+1) as
+     * scratch, so that threads can take disjoint heads (each with its own scratch).
+     */
+    public static void attentionStep(float[] out, float[] q, int qOff, float[] keys, float[] values, int t,
+                                     int NH, int KVH, int hs, int h0, int h1, float[] scores, int scoresOff) {
         int group = NH / KVH;
         int KD = KVH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        for (int h = 0; h < NH; h++) {
+        for (int h = h0; h < h1; h++) {
             int qi = qOff + h * hs;
             int kvh = h / group;
             float max = Float.NEGATIVE_INFINITY;
             for (int t2 = 0; t2 <= t; t2++) {
                 int ki = t2 * KD + kvh * hs;
                 float s = DOT.dot(q, qi, keys, ki, hs) * scale;
-                scores[t2] = s;
+                scores[scoresOff + t2] = s;
                 max = Math.max(max, s);
             }
             double sum = 0;
             for (int t2 = 0; t2 <= t; t2++) {
-                float e = (float) Math.exp(scores[t2] - max);
-                scores[t2] = e;
+                float e = (float) Math.exp(scores[scoresOff + t2] - max);
+                scores[scoresOff + t2] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
@@ -435,7 +445,7 @@ public final class Layers {
                 out[o + i] = 0;
             }
             for (int t2 = 0; t2 <= t; t2++) {
-                float w = scores[t2] * inv;
+                float w = scores[scoresOff + t2] * inv;
                 int vi = t2 * KD + kvh * hs;
                 for (int i = 0; i < hs; i++) {
                     out[o + i] += w * values[vi + i];
@@ -455,6 +465,11 @@ public final class Layers {
         long t0 = StepProfile.start();
         Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.gelu(out, inp, from, to));
         StepProfile.stop(Phase.ACTIVATION, t0);
+    }
+
+    /** {@link #geluForward} on elements {@code [from, to)}, on the calling thread (the decode step's). */
+    public static void geluForward(float[] out, float[] inp, int from, int to) {
+        OPS.gelu(out, inp, from, to);
     }
 
     /** dinp (n) += gelu'(inp) · dout. */
@@ -582,41 +597,6 @@ public final class Layers {
         }
     }
 
-    /**
-     * The decode step's nn.Linear on one row: out (OC) = weight (OC,C) · inp (C) + bias, one dot product
-     * per output, parallel over outputs. The same products as {@link #linearForward} up to summation order.
-     */
-    public static void linearStep(dev.finetune.kernel.Dot dot, float[] out, float[] inp, float[] p, int wOff, int bOff,
-                                  int C, int OC) {
-        Parallel.forRange(OC, 64, (from, to) -> {
-            for (int j = from; j < to; j++) {
-                float s = dot.dot(p, wOff + j * C, inp, 0, C);
-                out[j] = bOff >= 0 ? s + p[bOff + j] : s;
-            }
-        });
-    }
-
-    /**
-     * The decode step's Conv1D on one row: out (OC) = inp (C) · weight (C,OC) + bias, split over output
-     * columns; axpy-shaped so that C2 vectorises it.
-     */
-    public static void matmulStep(float[] out, float[] inp, float[] p, int wOff, int bOff, int C, int OC) {
-        Parallel.forRange(OC, 256, (from, to) -> {
-            if (bOff >= 0) {
-                System.arraycopy(p, bOff + from, out, from, to - from);
-            } else {
-                java.util.Arrays.fill(out, from, to, 0f);
-            }
-            for (int i = 0; i < C; i++) {
-                float s = inp[i];
-                int row = wOff + i * OC;
-                for (int j = from; j < to; j++) {
-                    out[j] += s * p[row + j];
-                }
-            }
-        });
-    }
-
     // ---------------------------------------------------------------------------------------------
     // rotary position embedding, HuggingFace's rotate_half layout
 
@@ -687,6 +667,11 @@ public final class Layers {
         long t0 = StepProfile.start();
         Parallel.forRange(n, ELEMENT_GRAIN, (from, to) -> OPS.swiglu(out, gate, up, from, to));
         StepProfile.stop(Phase.ACTIVATION, t0);
+    }
+
+    /** {@link #swigluForward} on elements {@code [from, to)}, on the calling thread (the decode step's). */
+    public static void swigluForward(float[] out, float[] gate, float[] up, int from, int to) {
+        OPS.swiglu(out, gate, up, from, to);
     }
 
     /** dgate += dout · up · silu'(gate), dup += dout · silu(gate); silu'(g) = σ(g)·(1 + g·(1 - σ(g))). */

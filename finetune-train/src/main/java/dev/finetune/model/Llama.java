@@ -99,6 +99,18 @@ public final class Llama implements CausalLM {
     }
 
     public Llama(LlamaConfig config, Gemm gemm) {
+        this(config, gemm, true);
+    }
+
+    /**
+     * Every tensor of a Llama-family model of this shape, in HuggingFace order, with its offset in the
+     * flat buffer (no weights allocated: for loaders that keep the weights elsewhere).
+     */
+    public static List<TensorView> layout(LlamaConfig config) {
+        return new Llama(config, null, false).tensors;
+    }
+
+    private Llama(LlamaConfig config, Gemm gemm, boolean allocate) {
         this.config = config;
         this.gemm = gemm;
         long count = config.parameterCount();
@@ -170,14 +182,21 @@ public final class Llama implements CausalLM {
         }
         indexByName = Collections.unmodifiableMap(byName);
         linears = Collections.unmodifiableList(lin);
-        params = new float[(int) count];
+        params = allocate ? new float[(int) count] : null;
         trainable = new boolean[list.size()];
         Arrays.fill(trainable, true);
-        // rotary tables in double, stored as float (positions × head_dim/2)
+        float[][] rope = ropeTables(config);
+        cos = rope[0];
+        sin = rope[1];
+        updateLowestNeeded();
+    }
+
+    /** The rotary tables {cos, sin}, each (positions, head_dim/2): angles in double, stored as float. */
+    static float[][] ropeTables(LlamaConfig config) {
         int half = config.headDim() / 2;
         double[] f = config.inverseFrequencies();
-        cos = new float[config.maxSeqLen() * half];
-        sin = new float[config.maxSeqLen() * half];
+        float[] cos = new float[config.maxSeqLen() * half];
+        float[] sin = new float[config.maxSeqLen() * half];
         for (int t = 0; t < config.maxSeqLen(); t++) {
             for (int i = 0; i < half; i++) {
                 double a = t * f[i];
@@ -185,7 +204,7 @@ public final class Llama implements CausalLM {
                 sin[t * half + i] = (float) Math.sin(a);
             }
         }
-        updateLowestNeeded();
+        return new float[][] {cos, sin};
     }
 
     /**
@@ -698,7 +717,7 @@ public final class Llama implements CausalLM {
         if (adapter != null) {
             throw new IllegalStateException("the KV-cached decoder reads the base weights only: merge the adapter first");
         }
-        return new LlamaDecoder(this, capacity);
+        return new LlamaDecoder(LlamaDecoder.Weights.view(this), capacity);
     }
 
     @Override

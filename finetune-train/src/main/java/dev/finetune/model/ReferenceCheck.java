@@ -28,6 +28,8 @@ import java.util.function.Predicate;
  *   <li>the greedy continuation of the prompt (from the initial weights): the same tokens, by full
  *       forward passes and through the KV-cached decoder;</li>
  *   <li>the KV-cached decoder's logits along row 0 of the batch: as the logits;</li>
+ *   <li>the same two decoder checks on the weights as {@link InferenceModel#load} packs them for serving
+ *       (each matrix in its stored dtype), the {@code .packed} lines;</li>
  *   <li>lora: {@code lora.logits}, {@code lora.loss}, {@code lora.grad.*}, {@code lora.losses} and
  *       {@code lora.step*} of the bundle's PEFT adapter on the frozen base, with the same tolerances.</li>
  * </ul>
@@ -99,6 +101,7 @@ public final class ReferenceCheck {
         }
         JsonNode adam = ref.path("adamw");
         CausalLM model = CausalLMs.load(dir);
+        InferenceModel packed = InferenceModel.load(dir);
         float[] initial = model.parameters().clone();
         List<Line> lines = new ArrayList<>();
         Path expectedFile = dir.resolve("expected.safetensors");
@@ -121,7 +124,8 @@ public final class ReferenceCheck {
                 float loss = model.forward(tokens, targets, B, T);
                 if (checks.contains("logits")) {
                     lines.add(compareRelative("logits", model.logits(), 0, exp, "logits"));
-                    lines.add(kvCache(model, tokens, T, exp));
+                    lines.add(kvCache("logits.kv_cache (row 0)", model, tokens, T, exp));
+                    lines.add(kvCache("logits.kv_cache.packed (row 0)", packed, tokens, T, exp));
                 }
                 if (checks.contains("loss")) {
                     lines.add(compareScalars("loss", new float[] {loss}, exp.readFloats("loss")));
@@ -162,6 +166,7 @@ public final class ReferenceCheck {
                 lines.add(greedyLine("greedy", greedy(model, prompt, expected.length), expected));
                 if (prompt.length + expected.length <= model.config().maxSeqLen()) {
                     lines.add(greedyLine("greedy.kv_cache", greedyCached(model, prompt, expected.length), expected));
+                    lines.add(greedyLine("greedy.kv_cache.packed", greedyCached(packed, prompt, expected.length), expected));
                 }
             }
 
@@ -219,7 +224,7 @@ public final class ReferenceCheck {
     }
 
     /** Row 0 of the expected logits against the KV-cached decoder stepping through row 0's tokens. */
-    private static Line kvCache(CausalLM model, int[] tokens, int T, SafetensorsReader exp) {
+    private static Line kvCache(String label, Decodable model, int[] tokens, int T, SafetensorsReader exp) {
         int V = model.config().vocabSize();
         float[] want = exp.readFloats("logits");
         CausalLM.Decoder d = model.newDecoder(T);
@@ -236,7 +241,7 @@ public final class ReferenceCheck {
                 max = Double.isNaN(diff) ? Double.NaN : Math.max(max, diff);
             }
         }
-        return new Line("logits.kv_cache (row 0)", max, RELATIVE, bad == 0, bad == 0 ? "" : bad + " of " + T * V
+        return new Line(label, max, RELATIVE, bad == 0, bad == 0 ? "" : bad + " of " + T * V
                 + " elements out of tolerance");
     }
 
@@ -270,7 +275,7 @@ public final class ReferenceCheck {
     }
 
     /** The same continuation through the model's KV-cached decoder (prompt + steps must fit the context). */
-    public static int[] greedyCached(CausalLM model, int[] prompt, int steps) {
+    public static int[] greedyCached(Decodable model, int[] prompt, int steps) {
         int V = model.config().vocabSize();
         CausalLM.Decoder d = model.newDecoder(prompt.length + steps);
         float[] logits = null;

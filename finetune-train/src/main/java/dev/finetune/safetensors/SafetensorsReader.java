@@ -260,44 +260,85 @@ public final class SafetensorsReader implements Closeable {
 
     /** Reads tensor {@code name} (F32, F16, BF16 or F64) as floats into {@code dst[dstOff ..]}. */
     public synchronized void readFloats(String name, float[] dst, int dstOff) {
+        readFloats(name, 0, checkedLength(tensor(name)), dst, dstOff);
+    }
+
+    /**
+     * Reads elements {@code [from, from + count)} of tensor {@code name} (F32, F16, BF16 or F64; in
+     * row-major order) as floats into {@code dst[dstOff ..]}: a loader converting a large tensor a few
+     * rows at a time holds only those rows as floats.
+     */
+    public synchronized void readFloats(String name, long from, int count, float[] dst, int dstOff) {
         TensorInfo t = tensor(name);
-        int n = checkedLength(t);
-        if (dstOff < 0 || dstOff + n > dst.length) {
-            throw new IndexOutOfBoundsException("tensor " + name + " has " + n + " elements, destination has room for "
-                    + (dst.length - dstOff));
-        }
+        checkRange(t, from, count, dst.length, dstOff);
         DType d = t.dtype();
         if (d != DType.F32 && d != DType.F16 && d != DType.BF16 && d != DType.F64) {
             throw failTensor(file, name, "dtype " + d + " cannot be read as float (F32, F16, BF16 or F64)");
         }
         int esize = d.bytes();
-        long pos = dataStart + t.begin();
+        long pos = dataStart + t.begin() + from * esize;
         int done = 0;
-        while (done < n) {
-            int count = Math.min(n - done, CHUNK_BYTES / esize);
-            chunk.clear().limit(count * esize);
+        while (done < count) {
+            int n = Math.min(count - done, CHUNK_BYTES / esize);
+            chunk.clear().limit(n * esize);
             readFully(channel, chunk, pos, file, "tensor \"" + name + "\"");
             chunk.flip();
             switch (d) {
-                case F32 -> chunk.asFloatBuffer().get(dst, dstOff + done, count);
+                case F32 -> chunk.asFloatBuffer().get(dst, dstOff + done, n);
                 case F16 -> {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = 0; i < n; i++) {
                         dst[dstOff + done + i] = HalfFloats.f16ToFloat(chunk.getShort(2 * i));
                     }
                 }
                 case BF16 -> {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = 0; i < n; i++) {
                         dst[dstOff + done + i] = HalfFloats.bf16ToFloat(chunk.getShort(2 * i));
                     }
                 }
                 default -> {
-                    for (int i = 0; i < count; i++) {
+                    for (int i = 0; i < n; i++) {
                         dst[dstOff + done + i] = (float) chunk.getDouble(8 * i);
                     }
                 }
             }
-            done += count;
-            pos += (long) count * esize;
+            done += n;
+            pos += (long) n * esize;
+        }
+    }
+
+    /**
+     * Reads the bit patterns of a 16-bit tensor {@code name} (F16 or BF16, or I16/U16) unconverted into
+     * {@code dst[dstOff ..]}: the way to keep 2-byte weights at 2 bytes in memory.
+     */
+    public synchronized void readShorts(String name, short[] dst, int dstOff) {
+        TensorInfo t = tensor(name);
+        int count = checkedLength(t);
+        checkRange(t, 0, count, dst.length, dstOff);
+        DType d = t.dtype();
+        if (d.bytes() != 2) {
+            throw failTensor(file, name, "dtype " + d + " is not a 16-bit type (F16, BF16, I16, U16)");
+        }
+        long pos = dataStart + t.begin();
+        int done = 0;
+        while (done < count) {
+            int n = Math.min(count - done, CHUNK_BYTES / 2);
+            chunk.clear().limit(n * 2);
+            readFully(channel, chunk, pos, file, "tensor \"" + name + "\"");
+            chunk.flip();
+            chunk.asShortBuffer().get(dst, dstOff + done, n);
+            done += n;
+            pos += 2L * n;
+        }
+    }
+
+    private void checkRange(TensorInfo t, long from, int count, int dstLength, int dstOff) {
+        if (from < 0 || count < 0 || from + count > t.numel()) {
+            throw new IndexOutOfBoundsException("tensor " + t.name() + " has " + t.numel() + " elements, asked for "
+                    + count + " from " + from);
+        }
+        if (dstOff < 0 || dstOff + count > dstLength) {
+            throw new IndexOutOfBoundsException("tensor " + t.name() + ": " + count + " elements do not fit the destination ("
+                    + (dstLength - Math.max(0, dstOff)) + " free from " + dstOff + ")");
         }
     }
 

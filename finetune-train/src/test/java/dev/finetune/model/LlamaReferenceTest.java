@@ -26,7 +26,8 @@ class LlamaReferenceTest {
         assertTrue(report.passed(), report::describe);
         List<String> labels = report.lines().stream().map(ReferenceCheck.Line::name).toList();
         assertTrue(labels.contains("logits") && labels.contains("logits.kv_cache (row 0)") && labels.contains("greedy")
-                && labels.contains("greedy.kv_cache"), labels.toString());
+                && labels.contains("greedy.kv_cache") && labels.contains("logits.kv_cache.packed (row 0)")
+                && labels.contains("greedy.kv_cache.packed"), labels.toString());
         if (!name.equals("stories260K")) {
             CausalLM m = CausalLMs.load(bundle(name));
             long grads = labels.stream().filter(l -> l.startsWith("grad.")).count();
