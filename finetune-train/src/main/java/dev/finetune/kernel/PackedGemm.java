@@ -24,6 +24,8 @@ abstract class PackedGemm implements Gemm {
     final int nr;
 
     private final ThreadLocal<float[][]> buffers;
+    /** The pool workers' pack buffers, by {@link Parallel#workerIndex()} (other threads use {@link #buffers}). */
+    private final float[][][] workerBuffers = new float[Parallel.threads()][][];
 
     PackedGemm(int mr, int nr) {
         this.mr = mr;
@@ -60,15 +62,16 @@ abstract class PackedGemm implements Gemm {
         // split the larger side: by columns for a wide output (B is the big operand), else by rows
         if (m < 2 * mr * threads || n >= 2 * nr * threads && n >= m) {
             // split columns in multiples of nr
+            // one chunk per thread: a chunk packs its own panels, so more chunks would pack more
             int strips = (n + nr - 1) / nr;
-            Parallel.forRange(strips, Math.max(1, 64 / nr), (s0, s1) -> {
+            Parallel.forRange(strips, Math.max(Math.max(1, 64 / nr), (strips + threads - 1) / threads), (s0, s1) -> {
                 int j0 = s0 * nr;
                 int j1 = Math.min(n, s1 * nr);
                 block(transA, transB, 0, m, j0, j1, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
             });
         } else {
             int strips = (m + mr - 1) / mr;
-            Parallel.forRange(strips, 4, (s0, s1) -> {
+            Parallel.forRange(strips, Math.max(4, (strips + threads - 1) / threads), (s0, s1) -> {
                 int i0 = s0 * mr;
                 int i1 = Math.min(m, s1 * mr);
                 block(transA, transB, i0, i1, 0, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
@@ -79,7 +82,12 @@ abstract class PackedGemm implements Gemm {
     /** C[i0..i1, j0..j1) (+)= op(A)[i0..i1, :] · op(B)[:, j0..j1) on the calling thread. */
     private void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float[] a, int aOff,
                        int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        float[][] buf = buffers.get();
+        int w = Parallel.workerIndex();
+        float[][] buf = w < 0 ? buffers.get() : workerBuffers[w];
+        if (buf == null) {
+            buf = buffers.get(); // a worker's first call: its ThreadLocal buffers, kept by index from now on
+            workerBuffers[w] = buf;
+        }
         float[] aPack = buf[0];
         float[] bPack = buf[1];
         float[] tile = buf[2];
