@@ -19,6 +19,10 @@ public final class VectorGemm extends PackedGemm {
         super(MR, NR);
     }
 
+    VectorGemm(boolean inPlaceTransA) {
+        super(MR, NR, inPlaceTransA);
+    }
+
     /** Lanes per vector on this machine. */
     public static int lanes() {
         return L;
