@@ -25,8 +25,6 @@ abstract class PackedGemm implements Gemm {
     final int nr;
 
     private final ThreadLocal<float[][]> buffers;
-    /** The pool workers' pack buffers, by {@link Parallel#workerIndex()} (other threads use {@link #buffers}). */
-    private final float[][][] workerBuffers = new float[Parallel.threads()][][];
 
     /**
      * Whether a transposed A with short rows is read in place (else packed): measured per CPU-second on
@@ -97,12 +95,7 @@ abstract class PackedGemm implements Gemm {
     /** C[i0..i1, j0..j1) (+)= op(A)[i0..i1, :] · op(B)[:, j0..j1) on the calling thread. */
     private void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float[] a, int aOff,
                        int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        int w = Parallel.workerIndex();
-        float[][] buf = w < 0 ? buffers.get() : workerBuffers[w];
-        if (buf == null) {
-            buf = buffers.get(); // a worker's first call: its ThreadLocal buffers, kept by index from now on
-            workerBuffers[w] = buf;
-        }
+        float[][] buf = buffers.get();
         float[] aPack = buf[0];
         float[] bPack = buf[1];
         float[] tile = buf[2];

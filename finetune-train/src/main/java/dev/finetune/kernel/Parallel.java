@@ -32,18 +32,6 @@ public final class Parallel {
         return POOL.getParallelism();
     }
 
-    /**
-     * The calling thread's index in the library's pool, in [0, {@link #threads()}), or -1 for a thread
-     * outside it (kernels keep per-worker scratch by this index instead of a ThreadLocal lookup).
-     */
-    public static int workerIndex() {
-        if (Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread w && w.getPool() == POOL) {
-            int i = w.getPoolIndex();
-            return i < POOL.getParallelism() ? i : -1;
-        }
-        return -1;
-    }
-
     /** Chunks per thread a range is cut into at most: a thread the OS deschedules leaves its chunks to the others. */
     private static final int CHUNKS_PER_THREAD = 4;
 
