@@ -150,6 +150,8 @@ public final class BenchCommand implements Runnable {
             HeapWatch heap = new HeapWatch();
             StepProfile.enable(profile);
             long allocated = HeapWatch.threadAllocatedBytes();
+            long allocatedAll = HeapWatch.allThreadsAllocatedBytes();
+            long cpu0 = HeapWatch.processCpuNanos();
             long t0 = System.nanoTime();
             for (int s = 0; s < steps; s++) {
                 long ts = System.nanoTime();
@@ -159,16 +161,24 @@ public final class BenchCommand implements Runnable {
                 out.flush();
             }
             long nanos = System.nanoTime() - t0;
+            long cpu = HeapWatch.processCpuNanos() - cpu0;
             allocated = HeapWatch.threadAllocatedBytes() - allocated;
+            allocatedAll = HeapWatch.allThreadsAllocatedBytes() - allocatedAll;
             java.util.Map<StepProfile.Phase, StepProfile.Totals> phases = StepProfile.snapshot();
             StepProfile.enable(false);
             if (profile) {
                 printProfile(out, phases, nanos, steps);
             }
             out.printf("memory: peak heap %.0f MB (sum of the heap pools' peaks since the timed steps began), live after GC %.0f MB, "
-                    + "max %.0f MB; the stepping thread allocated %s per step%n", heap.peakMb(), HeapWatch.liveMbAfterGc(),
-                    Runtime.getRuntime().maxMemory() / 1e6, allocated < 0 ? "(unknown)" : allocated / steps + " bytes");
+                    + "max %.0f MB; allocated per step: %s by the stepping thread, %s by all threads%n", heap.peakMb(),
+                    HeapWatch.liveMbAfterGc(), Runtime.getRuntime().maxMemory() / 1e6,
+                    allocated < 0 ? "(unknown)" : allocated / steps + " bytes", allocatedAll < 0 ? "(unknown)" : allocatedAll / steps + " bytes");
             double secs = nanos / 1e9;
+            if (cpu0 >= 0) {
+                // on a machine shared with other work, the CPU time the steps got says what they cost
+                out.printf("cpu: the process used %.1f CPU-seconds over the timed steps (%.2f cores busy on average): "
+                        + "%.1f tokens per CPU-second%n", cpu / 1e9, cpu / (double) nanos, (double) steps * batch * seq / (cpu / 1e9));
+            }
             out.printf("tokens_per_second=%.1f%n", (double) steps * batch * seq / secs);
             out.flush();
             return 0;

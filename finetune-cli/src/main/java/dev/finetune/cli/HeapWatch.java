@@ -31,6 +31,26 @@ final class HeapWatch {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1e6;
     }
 
+    /** CPU time the whole process has used so far, ns, or -1 when the JVM does not say. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** Bytes all live threads have allocated so far (the kernels' pool included), or -1 when the JVM does not say. */
+    static long allThreadsAllocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()) {
+            long sum = 0;
+            for (long b : t.getThreadAllocatedBytes(t.getAllThreadIds())) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        }
+        return -1;
+    }
+
     /** Bytes the calling thread has allocated so far, or -1 when the JVM does not say. */
     static long threadAllocatedBytes() {
         if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()) {

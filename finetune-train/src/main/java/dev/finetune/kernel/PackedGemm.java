@@ -4,12 +4,13 @@ package dev.finetune.kernel;
  * The blocked GEMM shared by the plain-Java and the Vector API kernels, in the usual three-level
  * shape: for each {@code KC}-deep slice of k, pack a panel of op(B) ({@code KC x NC}, in column strips
  * of {@code NR}) into a contiguous buffer, then run an {@code MR x NR} register-tile micro-kernel over
- * it and {@code MC x KC} blocks of op(A), packed in row strips of {@code MR} ({@code [p][r]}), except
- * that a transposed A is read where it lies (for one k step its strip's MR values are adjacent in
- * memory, the packed layout already), which saves copying the big operand of a weight gradient
- * ({@code dW = xᵀ·dout}, k = B·T); only its bottom strip, when it has fewer than MR rows, is packed. The work is split across the library's pool by output columns
- * when the output is wide (each thread packs only its own B panel), else by rows (each thread reads its
- * own rows of A and packs the whole, smaller, B).
+ * it and {@code MC x KC} blocks of op(A), packed in row strips of {@code MR} ({@code [p][r]}). A
+ * transposed A with short rows (a weight gradient's activations, {@code dW = xᵀ·dout}) is read where it
+ * lies instead: for one k step its strip's MR values are adjacent in memory, the packed layout already;
+ * only its bottom strip, when it has fewer than MR rows, is packed. A transposed A with long rows (the
+ * vocabulary's dlogits) is packed one row of it at a time. The work is split across the library's
+ * pool by output columns when the output is wide (each thread packs only its own B panel), else by
+ * rows (each thread packs its own rows of A and the whole, smaller, B).
  *
  * <p>Pack buffers are per thread and reused: a call allocates nothing once warm.
  */
@@ -25,7 +26,21 @@ abstract class PackedGemm implements Gemm {
 
     private final ThreadLocal<float[][]> buffers;
 
+    /**
+     * Whether a transposed A with short rows is read in place (else packed): measured per CPU-second on
+     * the weight-gradient shapes, in place is ~10% faster while A's rows are short (lda up to
+     * {@value #IN_PLACE_MAX_LDA}: the activations' channels), packing up to 2x faster for the vocabulary
+     * (lda = V: every k step a new page, and at V = 49152 = 3·2¹⁴ every row in the same cache sets).
+     */
+    final boolean inPlaceTransA;
+    static final int IN_PLACE_MAX_LDA = 4096;
+
     PackedGemm(int mr, int nr) {
+        this(mr, nr, true);
+    }
+
+    PackedGemm(int mr, int nr, boolean inPlaceTransA) {
+        this.inPlaceTransA = inPlaceTransA;
         this.mr = mr;
         this.nr = nr;
         int mc = (MC + mr - 1) / mr * mr;
@@ -60,15 +75,16 @@ abstract class PackedGemm implements Gemm {
         // split the larger side: by columns for a wide output (B is the big operand), else by rows
         if (m < 2 * mr * threads || n >= 2 * nr * threads && n >= m) {
             // split columns in multiples of nr
+            // one chunk per thread: a chunk packs its own panels, so more chunks would pack more
             int strips = (n + nr - 1) / nr;
-            Parallel.forRange(strips, Math.max(1, 64 / nr), (s0, s1) -> {
+            Parallel.forRange(strips, Math.max(Math.max(1, 64 / nr), (strips + threads - 1) / threads), (s0, s1) -> {
                 int j0 = s0 * nr;
                 int j1 = Math.min(n, s1 * nr);
                 block(transA, transB, 0, m, j0, j1, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
             });
         } else {
             int strips = (m + mr - 1) / mr;
-            Parallel.forRange(strips, 4, (s0, s1) -> {
+            Parallel.forRange(strips, Math.max(4, (strips + threads - 1) / threads), (s0, s1) -> {
                 int i0 = s0 * mr;
                 int i1 = Math.min(m, s1 * mr);
                 block(transA, transB, i0, i1, 0, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
@@ -83,8 +99,9 @@ abstract class PackedGemm implements Gemm {
         float[] aPack = buf[0];
         float[] bPack = buf[1];
         float[] tile = buf[2];
-        // a transposed A is read in place: for one k step a strip's rows are adjacent, op(A)[i][p] = a[aOff + p·lda + i];
-        // a plain A is packed per MC x KC block (reading it in place means mr streams a row apart, which measured slower)
+        // a transposed A with short rows is read in place: for one k step a strip's rows are adjacent,
+        // op(A)[i][p] = a[aOff + p·lda + i]; otherwise A is packed per MC x KC block (a plain A read in place
+        // would be mr streams a row apart, which measured slower)
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += KC) {
@@ -93,7 +110,7 @@ abstract class PackedGemm implements Gemm {
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    int full = transA ? mc / mr * mr : 0;
+                    int full = transA && inPlaceTransA && lda <= IN_PLACE_MAX_LDA ? mc / mr * mr : 0;
                     if (full < mc) {
                         // packed: the whole block (plain A) or the bottom strip of fewer than mr rows, zero-padded
                         packA(transA, a, aOff, lda, ic + full, mc - full, pc, kc, aPack);
@@ -120,6 +137,32 @@ abstract class PackedGemm implements Gemm {
     /** aPack: strips of mr rows, each laid out [p][r] for p in 0..kc; rows past mc are zero. */
     private void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] aPack) {
         int strips = (mc + mr - 1) / mr;
+        if (transA) {
+            // op(A)[i][p] = a[p·lda + i]: row p of a holds the block's mc values for this p, read once, contiguously
+            // (one pass over the rows, not one per strip: the rows are far apart, each a new page)
+            int full = mc / mr;
+            int stripSize = kc * mr;
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (p0 + p) * lda + i0;
+                int dst = p * mr;
+                for (int s = 0; s < full; s++) {
+                    int d = s * stripSize + dst;
+                    int q = src + s * mr;
+                    for (int r = 0; r < mr; r++) {
+                        aPack[d + r] = a[q + r];
+                    }
+                }
+                if (full < strips) {
+                    int d = full * stripSize + dst;
+                    int q = src + full * mr;
+                    int rows = mc - full * mr;
+                    for (int r = 0; r < mr; r++) {
+                        aPack[d + r] = r < rows ? a[q + r] : 0f;
+                    }
+                }
+            }
+            return;
+        }
         for (int s = 0; s < strips; s++) {
             int base = s * kc * mr;
             int rows = Math.min(mr, mc - s * mr);

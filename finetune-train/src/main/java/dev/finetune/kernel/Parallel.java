@@ -32,14 +32,19 @@ public final class Parallel {
         return POOL.getParallelism();
     }
 
+    /** Chunks per thread a range is cut into at most: a thread the OS deschedules leaves its chunks to the others. */
+    private static final int CHUNKS_PER_THREAD = 4;
+
     /**
-     * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous chunks,
-     * each at least {@code grain} long; runs inline when one chunk suffices or when called from a task
-     * of the pool (nested calls do not split again). The fork/join tasks are the calling thread's own,
-     * reused from call to call, so a call allocates nothing beyond the caller's {@code body}.
+     * Runs {@code body} over {@code [0, n)} split into at most {@value #CHUNKS_PER_THREAD} x
+     * {@link #threads()} contiguous chunks, each at least {@code grain} long (the pool's workers take
+     * them as they come, so a busy or descheduled worker does not hold the others up); runs inline when
+     * one chunk suffices or when called from a task of the pool (nested calls do not split again). The
+     * fork/join tasks are the calling thread's own, reused from call to call, so a call allocates nothing
+     * beyond the caller's {@code body}. Bodies must not depend on where the range is cut.
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        int chunks = Math.min(threads(), Math.max(1, n / Math.max(1, grain)));
+        int chunks = Math.min(CHUNKS_PER_THREAD * threads(), Math.max(1, n / Math.max(1, grain)));
         if (chunks <= 1 || ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == POOL) {
             body.run(0, n);
             return;
@@ -57,7 +62,7 @@ public final class Parallel {
 
     /** One calling thread's root task and chunk tasks, reinitialised for each call. */
     private static final class Region extends RecursiveAction {
-        private final Chunk[] chunkTasks = new Chunk[Math.max(0, THREADS - 1)];
+        private final Chunk[] chunkTasks = new Chunk[Math.max(0, CHUNKS_PER_THREAD * Math.max(1, THREADS) - 1)];
         private RangeBody body;
         private int n;
         private int chunks;

@@ -26,33 +26,15 @@ import jdk.incubator.vector.VectorSpecies;
  * same order (so element-wise results equal the plain ones bit for bit, and tails use the plain
  * methods), sums in two vector accumulators flushed into a double every {@link #FLUSH} elements. Only
  * loaded when {@code jdk.incubator.vector} is present.
+ *
+ * <p>The exp is written out in each loop rather than called: a helper that takes or returns a vector
+ * and is compiled on its own (it is hot from several callers) can be too big for C2 to inline, and a
+ * vector that crosses a call is boxed, an allocation per group of lanes.
  */
 public final class VectorFloatOps implements FloatOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final PlainFloatOps PLAIN = new PlainFloatOps();
-
-    static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = x.fma(LOG2E, ROUND);
-        FloatVector k = t.sub(ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(C7, C6);
-        p = p.fma(r, FloatVector.broadcast(S, C5));
-        p = p.fma(r, FloatVector.broadcast(S, C4));
-        p = p.fma(r, FloatVector.broadcast(S, C3));
-        p = p.fma(r, FloatVector.broadcast(S, C2));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        FloatVector scale = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(scale);
-    }
-
-    private static FloatVector one() {
-        return FloatVector.broadcast(S, 1f);
-    }
 
     @Override
     public float max(float[] x, int off, int n) {
@@ -76,6 +58,13 @@ public final class VectorFloatOps implements FloatOps {
 
     @Override
     public double sumExp(float[] x, int off, int n, float shift) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         double total = 0;
         int i = 0;
         while (i + 2 * L <= n) {
@@ -83,8 +72,36 @@ public final class VectorFloatOps implements FloatOps {
             FloatVector a = FloatVector.zero(S);
             FloatVector b = FloatVector.zero(S);
             for (; i < end; i += 2 * L) {
-                a = a.add(exp(FloatVector.fromArray(S, x, off + i).sub(shift)));
-                b = b.add(exp(FloatVector.fromArray(S, x, off + i + L).sub(shift)));
+                FloatVector x0 = FloatVector.fromArray(S, x, off + i).sub(shift).max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+                FloatVector t0 = x0.fma(LOG2E, ROUND);
+                FloatVector k0 = t0.sub(ROUND);
+                FloatVector r0 = k0.fma(nLn2Hi, x0);
+                r0 = k0.fma(nLn2Lo, r0);
+                FloatVector p0 = r0.fma(C7, C6);
+                p0 = p0.fma(r0, c5);
+                p0 = p0.fma(r0, c4);
+                p0 = p0.fma(r0, c3);
+                p0 = p0.fma(r0, c2);
+                p0 = p0.fma(r0, one);
+                p0 = p0.fma(r0, one);
+                FloatVector e0 = p0.mul(t0.reinterpretAsInts().sub(ROUND_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                FloatVector x1 = FloatVector.fromArray(S, x, off + i + L).sub(shift).max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+                FloatVector t1 = x1.fma(LOG2E, ROUND);
+                FloatVector k1 = t1.sub(ROUND);
+                FloatVector r1 = k1.fma(nLn2Hi, x1);
+                r1 = k1.fma(nLn2Lo, r1);
+                FloatVector p1 = r1.fma(C7, C6);
+                p1 = p1.fma(r1, c5);
+                p1 = p1.fma(r1, c4);
+                p1 = p1.fma(r1, c3);
+                p1 = p1.fma(r1, c2);
+                p1 = p1.fma(r1, one);
+                p1 = p1.fma(r1, one);
+                FloatVector e1 = p1.mul(t1.reinterpretAsInts().sub(ROUND_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                a = a.add(e0);
+                b = b.add(e1);
             }
             total += a.add(b).reduceLanes(VectorOperators.ADD);
         }
@@ -96,9 +113,30 @@ public final class VectorFloatOps implements FloatOps {
 
     @Override
     public void expScaled(float[] out, int oOff, float[] x, int xOff, int n, float shift, float scale) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         int i = 0;
         for (; i + L <= n; i += L) {
-            exp(FloatVector.fromArray(S, x, xOff + i).sub(shift)).mul(scale).intoArray(out, oOff + i);
+            FloatVector xE = FloatVector.fromArray(S, x, xOff + i).sub(shift).max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+            FloatVector tE = xE.fma(LOG2E, ROUND);
+            FloatVector kE = tE.sub(ROUND);
+            FloatVector rE = kE.fma(nLn2Hi, xE);
+            rE = kE.fma(nLn2Lo, rE);
+            FloatVector pE = rE.fma(C7, C6);
+            pE = pE.fma(rE, c5);
+            pE = pE.fma(rE, c4);
+            pE = pE.fma(rE, c3);
+            pE = pE.fma(rE, c2);
+            pE = pE.fma(rE, one);
+            pE = pE.fma(rE, one);
+            FloatVector e = pE.mul(tE.reinterpretAsInts().sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            e.mul(scale).intoArray(out, oOff + i);
         }
         for (; i < n; i++) {
             out[oOff + i] = PlainFloatOps.exp(x[xOff + i] - shift) * scale;
@@ -254,29 +292,68 @@ public final class VectorFloatOps implements FloatOps {
 
     @Override
     public void gelu(float[] out, float[] x, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         int i = from;
         for (; i + L <= to; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector z = v.mul(v.mul(v).fma(K2C, K2));
-            v.mul(sigmoidOf(z)).intoArray(out, i);
+            FloatVector xE = z.neg().max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+            FloatVector tE = xE.fma(LOG2E, ROUND);
+            FloatVector kE = tE.sub(ROUND);
+            FloatVector rE = kE.fma(nLn2Hi, xE);
+            rE = kE.fma(nLn2Lo, rE);
+            FloatVector pE = rE.fma(C7, C6);
+            pE = pE.fma(rE, c5);
+            pE = pE.fma(rE, c4);
+            pE = pE.fma(rE, c3);
+            pE = pE.fma(rE, c2);
+            pE = pE.fma(rE, one);
+            pE = pE.fma(rE, one);
+            FloatVector e = pE.mul(tE.reinterpretAsInts().sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            v.mul(one.div(e.add(1f))).intoArray(out, i);
         }
         for (; i < to; i++) {
             out[i] = PlainFloatOps.gelu(x[i]);
         }
     }
 
-    private static FloatVector sigmoidOf(FloatVector z) {
-        return one().div(exp(z.neg()).add(1f));
-    }
-
     @Override
     public void geluBackward(float[] dinp, float[] x, float[] dout, int from, int to, boolean accumulate) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         int i = from;
         for (; i + L <= to; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector x2 = v.mul(v);
-            FloatVector s = sigmoidOf(v.mul(x2.fma(K2C, K2)));
-            FloatVector t = v.mul(s).mul(one().sub(s));
+            FloatVector z = v.mul(x2.fma(K2C, K2));
+            FloatVector xE = z.neg().max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+            FloatVector tE = xE.fma(LOG2E, ROUND);
+            FloatVector kE = tE.sub(ROUND);
+            FloatVector rE = kE.fma(nLn2Hi, xE);
+            rE = kE.fma(nLn2Lo, rE);
+            FloatVector pE = rE.fma(C7, C6);
+            pE = pE.fma(rE, c5);
+            pE = pE.fma(rE, c4);
+            pE = pE.fma(rE, c3);
+            pE = pE.fma(rE, c2);
+            pE = pE.fma(rE, one);
+            pE = pE.fma(rE, one);
+            FloatVector e = pE.mul(tE.reinterpretAsInts().sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector s = one.div(e.add(1f));
+            FloatVector t = v.mul(s).mul(one.sub(s));
             FloatVector r = t.fma(x2.fma(K2C3, K2), s).mul(FloatVector.fromArray(S, dout, i));
             if (accumulate) {
                 r = FloatVector.fromArray(S, dinp, i).add(r);
@@ -291,10 +368,31 @@ public final class VectorFloatOps implements FloatOps {
 
     @Override
     public void swiglu(float[] out, float[] gate, float[] up, int from, int to) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         int i = from;
         for (; i + L <= to; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            g.mul(sigmoidOf(g)).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
+            FloatVector xE = g.neg().max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+            FloatVector tE = xE.fma(LOG2E, ROUND);
+            FloatVector kE = tE.sub(ROUND);
+            FloatVector rE = kE.fma(nLn2Hi, xE);
+            rE = kE.fma(nLn2Lo, rE);
+            FloatVector pE = rE.fma(C7, C6);
+            pE = pE.fma(rE, c5);
+            pE = pE.fma(rE, c4);
+            pE = pE.fma(rE, c3);
+            pE = pE.fma(rE, c2);
+            pE = pE.fma(rE, one);
+            pE = pE.fma(rE, one);
+            FloatVector e = pE.mul(tE.reinterpretAsInts().sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            g.mul(one.div(e.add(1f))).mul(FloatVector.fromArray(S, up, i)).intoArray(out, i);
         }
         if (i < to) {
             PLAIN.swiglu(out, gate, up, i, to);
@@ -304,13 +402,34 @@ public final class VectorFloatOps implements FloatOps {
     @Override
     public void swigluBackward(float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int from, int to,
                                boolean accumulate) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector c2 = FloatVector.broadcast(S, C2);
+        FloatVector c3 = FloatVector.broadcast(S, C3);
+        FloatVector c4 = FloatVector.broadcast(S, C4);
+        FloatVector c5 = FloatVector.broadcast(S, C5);
+        FloatVector nLn2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector nLn2Lo = FloatVector.broadcast(S, -LN2_LO);
         int i = from;
         for (; i + L <= to; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector s = sigmoidOf(g);
+            FloatVector xE = g.neg().max(EXP_LO).min(EXP_HI); // e^x: PlainFloatOps.exp lane by lane
+            FloatVector tE = xE.fma(LOG2E, ROUND);
+            FloatVector kE = tE.sub(ROUND);
+            FloatVector rE = kE.fma(nLn2Hi, xE);
+            rE = kE.fma(nLn2Lo, rE);
+            FloatVector pE = rE.fma(C7, C6);
+            pE = pE.fma(rE, c5);
+            pE = pE.fma(rE, c4);
+            pE = pE.fma(rE, c3);
+            pE = pE.fma(rE, c2);
+            pE = pE.fma(rE, one);
+            pE = pE.fma(rE, one);
+            FloatVector e = pE.mul(tE.reinterpretAsInts().sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            FloatVector s = one.div(e.add(1f));
             FloatVector d = FloatVector.fromArray(S, dout, i);
             FloatVector ru = d.mul(g.mul(s));
-            FloatVector rg = d.mul(FloatVector.fromArray(S, up, i)).mul(s).mul(g.fma(one().sub(s), one()));
+            FloatVector rg = d.mul(FloatVector.fromArray(S, up, i)).mul(s).mul(g.fma(one.sub(s), one));
             if (accumulate) {
                 ru = FloatVector.fromArray(S, dup, i).add(ru);
                 rg = FloatVector.fromArray(S, dgate, i).add(rg);

@@ -19,6 +19,10 @@ public final class VectorGemm extends PackedGemm {
         super(MR, NR);
     }
 
+    VectorGemm(boolean inPlaceTransA) {
+        super(MR, NR, inPlaceTransA);
+    }
+
     /** Lanes per vector on this machine. */
     public static int lanes() {
         return L;
@@ -54,10 +58,28 @@ public final class VectorGemm extends PackedGemm {
             c31 = a3.fma(b1, c31);
         }
         if (rows == MR && cols == NR) {
-            put(c00, c01, c, cOff, add);
-            put(c10, c11, c, cOff + ldc, add);
-            put(c20, c21, c, cOff + 2 * ldc, add);
-            put(c30, c31, c, cOff + 3 * ldc, add);
+            // written out, not a helper: vectors passed to a call that is not inlined are boxed
+            int o1 = cOff + ldc;
+            int o2 = cOff + 2 * ldc;
+            int o3 = cOff + 3 * ldc;
+            if (add) {
+                c00 = c00.add(FloatVector.fromArray(S, c, cOff));
+                c01 = c01.add(FloatVector.fromArray(S, c, cOff + L));
+                c10 = c10.add(FloatVector.fromArray(S, c, o1));
+                c11 = c11.add(FloatVector.fromArray(S, c, o1 + L));
+                c20 = c20.add(FloatVector.fromArray(S, c, o2));
+                c21 = c21.add(FloatVector.fromArray(S, c, o2 + L));
+                c30 = c30.add(FloatVector.fromArray(S, c, o3));
+                c31 = c31.add(FloatVector.fromArray(S, c, o3 + L));
+            }
+            c00.intoArray(c, cOff);
+            c01.intoArray(c, cOff + L);
+            c10.intoArray(c, o1);
+            c11.intoArray(c, o1 + L);
+            c20.intoArray(c, o2);
+            c21.intoArray(c, o2 + L);
+            c30.intoArray(c, o3);
+            c31.intoArray(c, o3 + L);
             return;
         }
         c00.intoArray(tile, 0);
@@ -69,14 +91,5 @@ public final class VectorGemm extends PackedGemm {
         c30.intoArray(tile, 3 * NR);
         c31.intoArray(tile, 3 * NR + L);
         store(tile, NR, c, cOff, ldc, rows, cols, add);
-    }
-
-    private static void put(FloatVector v0, FloatVector v1, float[] c, int o, boolean add) {
-        if (add) {
-            v0 = v0.add(FloatVector.fromArray(S, c, o));
-            v1 = v1.add(FloatVector.fromArray(S, c, o + L));
-        }
-        v0.intoArray(c, o);
-        v1.intoArray(c, o + L);
     }
 }

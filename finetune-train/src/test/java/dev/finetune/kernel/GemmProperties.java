@@ -54,6 +54,14 @@ class GemmProperties {
         check(300, 1100, 70, false, true, false, 99); // several NC column blocks and row blocks
     }
 
+    @Test
+    void aTransposedAWithLongRowsIsPackedRowByRow() {
+        // lda above PackedGemm.IN_PLACE_MAX_LDA takes the packing path (the vocabulary's dlogits in dW = dlogitsᵀ·x),
+        // with a bottom strip of fewer than MR rows and several KC slices of k
+        check(4099, 21, 300, true, false, false, 11);
+        check(4101, 40, 37, true, true, true, 12);
+    }
+
     static void check(int m, int n, int k, boolean transA, boolean transB, boolean accumulate, long seed) {
         Random r = new Random(seed);
         int pad = 3;
