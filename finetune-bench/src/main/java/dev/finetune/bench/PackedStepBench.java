@@ -26,7 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * A training step on base-light's shape (4 layers, 256 channels, 4 heads, vocabulary 4096, context 256)
  * over one batch of 16 examples whose lengths spread like a chat dataset's (log-normal, median 60, cut at
  * the context), laid out {@code padded} (every example a row of the longest, T 256, as before packing) or
- * {@code packed} ({@link Packing#pack}). The {@code tokens} counter is the examples' own tokens, so the
+ * {@code packed} ({@link Packing#pack}, rows of at most the context) or {@code packedLong} (rows up to 4 × the
+ * context, T·√mb as the trainer allows for mb = 16, one row per pass as the trainer runs them). The
+ * {@code tokens} counter is the examples' own tokens, so the
  * two rates compare work users wait for; {@code padding_share} of each layout is printed at set-up.
  */
 @State(Scope.Benchmark)
@@ -36,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g"})
 public class PackedStepBench {
-    @Param({"padded", "packed"})
+    @Param({"padded", "packed", "packedLong"})
     public String layout;
 
     private GPT2 model;
@@ -45,6 +47,7 @@ public class PackedStepBench {
     private int[] targets;
     private int[] positions;
     private Packing.Layout lay;
+    private int per;
 
     /** The examples' tokens trained, as a rate. */
     @State(Scope.Thread)
@@ -70,7 +73,10 @@ public class PackedStepBench {
             lengths[i] = (int) Math.max(4, Math.min(256, Math.round(60 * Math.exp(0.8 * g))));
         }
         lengths[0] = 256; // the dataset's longest, which the padded layout pads every row to
-        lay = layout.equals("packed") ? Packing.pack(lengths, 256) : new Packing.Layout(16, 256, seq(16), new int[16], lengths);
+        lay = layout.equals("packed") ? Packing.pack(lengths, 256) : layout.equals("packedLong") ? Packing.pack(lengths, 1024)
+                : new Packing.Layout(16, 256, seq(16), new int[16], lengths);
+        // passes as the trainer runs them: at most 16 rows' positions and attention weights of 256
+        per = lay.rowsPerPass(16L * 256, 16L * 256 * 256);
         int n = (int) lay.slots();
         tokens = new int[n];
         targets = new int[n];
@@ -84,7 +90,7 @@ public class PackedStepBench {
         }
         positions = new int[n];
         lay.positions(positions);
-        System.out.println("layout " + layout + ": " + lay + ", padding_share " + lay.paddingShare());
+        System.out.println("layout " + layout + ": " + lay + ", padding_share " + lay.paddingShare() + ", rows per pass " + per);
     }
 
     private static int[] seq(int n) {
@@ -97,9 +103,22 @@ public class PackedStepBench {
 
     @Benchmark
     public float step(Tokens t) {
-        float loss = model.forward(tokens, targets, layout.equals("packed") ? positions : null, lay.rows(), lay.T());
+        boolean packed = !layout.equals("padded");
+        int T = lay.T();
+        int valid = 0;
+        for (int x : targets) {
+            valid += x == CausalLM.IGNORE_INDEX ? 0 : 1;
+        }
         model.zeroGrad();
-        model.backward();
+        float loss = 0;
+        for (int r0 = 0; r0 < lay.rows(); r0 += per) {
+            int rows = Math.min(per, lay.rows() - r0);
+            int from = r0 * T;
+            int to = from + rows * T;
+            loss += model.forward(Arrays.copyOfRange(tokens, from, to), Arrays.copyOfRange(targets, from, to),
+                    packed ? Arrays.copyOfRange(positions, from, to) : null, rows, T);
+            model.backward(valid);
+        }
         opt.clipGradNorm(1.0);
         opt.step(1e-4f);
         t.tokens += lay.used();
