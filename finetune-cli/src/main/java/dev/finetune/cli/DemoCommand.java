@@ -72,9 +72,20 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--learning-rate", defaultValue = "0.001", description = "the fine-tune's learning rate (default ${DEFAULT-VALUE})")
     double learningRate;
 
+    @Option(names = "--passage-lines", defaultValue = "8", description = "lines of the corpus per example (default ${DEFAULT-VALUE})")
+    int passageLines;
+
+    @Option(names = "--prompt-lines", defaultValue = "2",
+            description = "of those, the lines given as the prompt; the rest is the completion, the part trained on (default ${DEFAULT-VALUE})")
+    int promptLines;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (promptLines < 1 || passageLines <= promptLines) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--prompt-lines must be at least 1 and less than --passage-lines, got " + promptLines + " of " + passageLines);
+        }
         long t0 = System.nanoTime();
         try (TrainingClient tc = TrainingClient.open(workspace, spec.commandLine().getErr())) {
             ClientV2 co = tc.co;
@@ -97,7 +108,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path file = Files.createTempFile("tinyshakespeare", ".jsonl");
                 Path evalFile = Files.createTempFile("tinyshakespeare-eval", ".jsonl");
                 try {
-                    int[] n = writeDataset(file, evalFile, examples, evalExamples);
+                    int[] n = writeDataset(file, evalFile, examples, evalExamples, passageLines, promptLines);
                     out.printf("Dataset: %d + %d (eval) prompt-completion examples from tinyshakespeare.txt; validating...%n", n[0], n[1]);
                     out.flush();
                     ds = co.wait(co.datasets().create(file, n[1] == 0 ? Optional.empty() : Optional.of(evalFile),
@@ -159,29 +170,36 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * Cuts the corpus into passages of about eight lines: the first two lines are the prompt, the rest
-     * the completion. The first {@code trainMax} passages go to {@code train}, the next {@code evalMax}
-     * to {@code eval}. Passages containing the demo's Hamlet lines are left out.
+     * Cuts the corpus into passages of {@code passage} lines: the first {@code prompt} lines are the
+     * prompt, the rest the completion. The first {@code trainMax} passages go to {@code train}, the next
+     * {@code evalMax} to {@code eval}. Passages containing the demo's Hamlet lines are left out.
      *
      * @return the examples written to each file
      */
-    static int[] writeDataset(Path train, Path eval, int trainMax, int evalMax) throws Exception {
+    static int[] writeDataset(Path train, Path eval, int trainMax, int evalMax, int passage, int prompt) throws Exception {
+        if (prompt < 1 || passage <= prompt) {
+            throw new IllegalArgumentException("--prompt-lines must be at least 1 and less than --passage-lines, got "
+                    + prompt + " of " + passage);
+        }
         String[] lines = BaseModels.corpus("tinyshakespeare.txt").split("\n");
         int[] n = new int[2];
         try (BufferedWriter tw = Files.newBufferedWriter(train, StandardCharsets.UTF_8);
                 BufferedWriter ew = Files.newBufferedWriter(eval, StandardCharsets.UTF_8)) {
-            for (int i = 0; i + 8 <= lines.length && (n[0] < trainMax || n[1] < evalMax); i += 8) {
-                String prompt = lines[i] + "\n" + lines[i + 1] + "\n";
+            for (int i = 0; i + passage <= lines.length && (n[0] < trainMax || n[1] < evalMax); i += passage) {
+                StringBuilder promptText = new StringBuilder();
+                for (int j = i; j < i + prompt; j++) {
+                    promptText.append(lines[j]).append('\n');
+                }
                 StringBuilder completion = new StringBuilder();
-                for (int j = i + 2; j < i + 8; j++) {
+                for (int j = i + prompt; j < i + passage; j++) {
                     completion.append(lines[j]).append('\n');
                 }
-                String all = prompt + completion;
+                String all = promptText.toString() + completion;
                 if (all.contains("To be, or not to be") || completion.toString().isBlank()) {
                     continue;
                 }
                 ObjectNode o = Json.object();
-                o.put("prompt", prompt);
+                o.put("prompt", promptText.toString());
                 o.put("completion", completion.toString());
                 int f = n[0] < trainMax ? 0 : 1;
                 BufferedWriter w = f == 0 ? tw : ew;

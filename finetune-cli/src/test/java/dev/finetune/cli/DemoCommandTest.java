@@ -18,7 +18,7 @@ class DemoCommandTest {
     void theDemoDatasetIsValidPromptCompletionWithoutTheScoredText(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("d.jsonl");
         Path e = dir.resolve("e.jsonl");
-        int[] n = DemoCommand.writeDataset(f, e, 500, 40);
+        int[] n = DemoCommand.writeDataset(f, e, 500, 40, 8, 2);
         List<String> lines = Files.readAllLines(f);
         List<String> evalLines = Files.readAllLines(e);
         assertEquals(500, n[0]);
@@ -35,5 +35,21 @@ class DemoCommandTest {
         }
         // the scored soliloquy is not in the corpus at all, so the comparison is on unseen text
         assertFalse(BaseModels.corpus("tinyshakespeare.txt").contains("To be, or not to be: that is the question"));
+    }
+
+    @Test
+    void passageAndPromptLinesShapeEachExample(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("d.jsonl");
+        Path e = dir.resolve("e.jsonl");
+        int[] n = DemoCommand.writeDataset(f, e, 30, 3, 12, 1);
+        assertEquals(30, n[0]);
+        ObjectMapper om = new ObjectMapper();
+        for (String l : Files.readAllLines(f)) {
+            JsonNode o = om.readTree(l);
+            assertEquals(1, o.path("prompt").asText().chars().filter(c -> c == '\n').count(), l);
+            assertEquals(11, o.path("completion").asText().chars().filter(c -> c == '\n').count(), l);
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> DemoCommand.writeDataset(f, e, 30, 3, 4, 4));
     }
 }

@@ -25,6 +25,11 @@ class GemmProperties {
         List<Gemm> g = new ArrayList<>();
         g.add(new BlockedGemm());
         Kernels.vectorGemm().ifPresent(g::add);
+        if (Kernels.vectorGemm().isPresent()) {
+            // both register tiles, whichever this machine's default is (6 rows on 8 lanes, 4 on 16)
+            g.add(new VectorGemm(4));
+            g.add(new VectorGemm(6));
+        }
         return g;
     }
 
