@@ -72,10 +72,18 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--learning-rate", defaultValue = "0.001", description = "the fine-tune's learning rate (default ${DEFAULT-VALUE})")
     double learningRate;
 
+    @Option(names = "--batch-size", defaultValue = "16", description = "examples per training step (default ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--prose", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "each passage as running text: speaker names and blank lines dropped, lines joined by spaces, "
+                    + "as the scored soliloquy is written (default ${DEFAULT-VALUE})")
+    boolean prose;
+
     @Option(names = "--passage-lines", defaultValue = "8", description = "lines of the corpus per example (default ${DEFAULT-VALUE})")
     int passageLines;
 
-    @Option(names = "--prompt-lines", defaultValue = "2",
+    @Option(names = "--prompt-lines", defaultValue = "1",
             description = "of those, the lines given as the prompt; the rest is the completion, the part trained on (default ${DEFAULT-VALUE})")
     int promptLines;
 
@@ -108,7 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path file = Files.createTempFile("tinyshakespeare", ".jsonl");
                 Path evalFile = Files.createTempFile("tinyshakespeare-eval", ".jsonl");
                 try {
-                    int[] n = writeDataset(file, evalFile, examples, evalExamples, passageLines, promptLines);
+                    int[] n = writeDataset(file, evalFile, examples, evalExamples, passageLines, promptLines, prose);
                     out.printf("Dataset: %d + %d (eval) prompt-completion examples from tinyshakespeare.txt; validating...%n", n[0], n[1]);
                     out.flush();
                     ds = co.wait(co.datasets().create(file, n[1] == 0 ? Optional.empty() : Optional.of(evalFile),
@@ -130,7 +138,7 @@ public final class DemoCommand implements Callable<Integer> {
                 FinetunedModel created = co.finetuning().createFinetunedModel(FinetunedModel.builder().name(MODEL_NAME)
                         .settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_GENERATIVE, "base-light"))
                                 .datasetId(ds.id()).hyperparameters(Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL)
-                                        .trainEpochs(epochs).trainBatchSize(16).learningRate(learningRate).seed(1).build())
+                                        .trainEpochs(epochs).trainBatchSize(batchSize).learningRate(learningRate).seed(1).build())
                                 .build()).build()).finetunedModel();
                 try {
                     model = co.wait(created);
@@ -177,6 +185,19 @@ public final class DemoCommand implements Callable<Integer> {
      * @return the examples written to each file
      */
     static int[] writeDataset(Path train, Path eval, int trainMax, int evalMax, int passage, int prompt) throws Exception {
+        return writeDataset(train, eval, trainMax, evalMax, passage, prompt, false);
+    }
+
+    /** A speaker's name on its own line ("First Citizen:", "KING RICHARD III:"). */
+    private static final java.util.regex.Pattern SPEAKER = java.util.regex.Pattern.compile("[A-Z][A-Za-z' ]*[A-Za-z]:");
+
+    /**
+     * As {@link #writeDataset(Path, Path, int, int, int, int)}; with {@code prose}, the passage's speaker
+     * names and blank lines are dropped, its first {@code prompt} remaining lines are the prompt and the
+     * others the completion, each joined by spaces (the completion after a space, as running text continues).
+     */
+    static int[] writeDataset(Path train, Path eval, int trainMax, int evalMax, int passage, int prompt, boolean prose)
+            throws Exception {
         if (prompt < 1 || passage <= prompt) {
             throw new IllegalArgumentException("--prompt-lines must be at least 1 and less than --passage-lines, got "
                     + prompt + " of " + passage);
@@ -187,12 +208,27 @@ public final class DemoCommand implements Callable<Integer> {
                 BufferedWriter ew = Files.newBufferedWriter(eval, StandardCharsets.UTF_8)) {
             for (int i = 0; i + passage <= lines.length && (n[0] < trainMax || n[1] < evalMax); i += passage) {
                 StringBuilder promptText = new StringBuilder();
-                for (int j = i; j < i + prompt; j++) {
-                    promptText.append(lines[j]).append('\n');
-                }
                 StringBuilder completion = new StringBuilder();
-                for (int j = i + prompt; j < i + passage; j++) {
-                    completion.append(lines[j]).append('\n');
+                if (prose) {
+                    java.util.List<String> kept = new java.util.ArrayList<>();
+                    for (int j = i; j < i + passage; j++) {
+                        String l = lines[j].strip();
+                        if (!l.isEmpty() && !SPEAKER.matcher(l).matches()) {
+                            kept.add(l);
+                        }
+                    }
+                    if (kept.size() <= prompt) {
+                        continue;
+                    }
+                    promptText.append(String.join(" ", kept.subList(0, prompt)));
+                    completion.append(' ').append(String.join(" ", kept.subList(prompt, kept.size())));
+                } else {
+                    for (int j = i; j < i + prompt; j++) {
+                        promptText.append(lines[j]).append('\n');
+                    }
+                    for (int j = i + prompt; j < i + passage; j++) {
+                        completion.append(lines[j]).append('\n');
+                    }
                 }
                 String all = promptText.toString() + completion;
                 if (all.contains("To be, or not to be") || completion.toString().isBlank()) {

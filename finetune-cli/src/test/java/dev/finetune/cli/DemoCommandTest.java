@@ -52,4 +52,25 @@ class DemoCommandTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> DemoCommand.writeDataset(f, e, 30, 3, 4, 4));
     }
+
+    @Test
+    void proseDropsSpeakerNamesAndJoinsLinesAsRunningText(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("d.jsonl");
+        Path e = dir.resolve("e.jsonl");
+        int[] n = DemoCommand.writeDataset(f, e, 40, 4, 8, 1, true);
+        assertEquals(40, n[0]);
+        ObjectMapper om = new ObjectMapper();
+        List<String> lines = Files.readAllLines(f);
+        // the corpus opens with "First Citizen:" / "Before we proceed any further, hear me speak." / "" / "All:" / "Speak, speak."
+        JsonNode first = om.readTree(lines.get(0));
+        assertEquals("Before we proceed any further, hear me speak.", first.path("prompt").asText());
+        assertTrue(first.path("completion").asText().startsWith(" Speak, speak. "), first.toString());
+        for (String l : lines) {
+            JsonNode o = om.readTree(l);
+            String all = o.path("prompt").asText() + o.path("completion").asText();
+            assertFalse(all.contains("\n"), l);
+            assertFalse(all.contains("Citizen:") || all.contains("All:"), l);
+            assertTrue(o.path("completion").asText().startsWith(" ") && o.path("completion").asText().length() > 1, l);
+        }
+    }
 }
