@@ -75,10 +75,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "examples per training step (default ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--prose", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "each passage as running text: speaker names and blank lines dropped, lines joined by spaces, "
-                    + "as the scored soliloquy is written (default ${DEFAULT-VALUE})")
-    boolean prose;
+    @Option(names = "--verse", description = "keep the corpus's verse layout (speaker names, blank lines, line breaks) "
+            + "instead of running text, the way the scored soliloquy is written")
+    boolean verse;
 
     @Option(names = "--passage-lines", defaultValue = "8", description = "lines of the corpus per example (default ${DEFAULT-VALUE})")
     int passageLines;
@@ -116,7 +115,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path file = Files.createTempFile("tinyshakespeare", ".jsonl");
                 Path evalFile = Files.createTempFile("tinyshakespeare-eval", ".jsonl");
                 try {
-                    int[] n = writeDataset(file, evalFile, examples, evalExamples, passageLines, promptLines, prose);
+                    int[] n = writeDataset(file, evalFile, examples, evalExamples, passageLines, promptLines, !verse);
                     out.printf("Dataset: %d + %d (eval) prompt-completion examples from tinyshakespeare.txt; validating...%n", n[0], n[1]);
                     out.flush();
                     ds = co.wait(co.datasets().create(file, n[1] == 0 ? Optional.empty() : Optional.of(evalFile),
