@@ -392,17 +392,26 @@
   // --------------------------------------------------------------------------------------- confirm
 
   /** An accessible confirmation: resolves true when the user chooses Delete. Focus starts on Cancel and comes back. */
+  let confirmShowing = 0;
+
   function confirmDelete(titleText, text) {
     const d = $('#confirm');
     const back = document.activeElement;
+    const mine = ++confirmShowing;
     $('#confirm-title').textContent = titleText;
     $('#confirm-text').textContent = text;
     return new Promise((resolve) => {
-      // Escape closes the dialog too (returnValue stays empty): every way out ends here
-      d.addEventListener('close', () => {
+      // Escape closes the dialog too (returnValue stays empty): every way out ends here. The close event
+      // is queued, so one from an earlier showing can arrive after the dialog was opened again: while the
+      // dialog is open a close event is not this showing's, and a listener of an earlier showing answers no.
+      const onClose = () => {
+        if (d.open) return;
+        d.removeEventListener('close', onClose);
+        if (mine !== confirmShowing) { resolve(false); return; }
         if (back && document.contains(back)) back.focus();
         resolve(d.returnValue === 'ok');
-      }, { once: true });
+      };
+      d.addEventListener('close', onClose);
       d.returnValue = '';
       $('#confirm-ok').onclick = () => d.close('ok');
       $('#confirm-cancel').onclick = () => d.close('cancel');
