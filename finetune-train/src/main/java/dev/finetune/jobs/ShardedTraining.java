@@ -72,7 +72,7 @@ public final class ShardedTraining {
      * Everything a worker needs to build its own copy of the trainable model: the base folder (a path the
      * worker can read), the vocabulary after the template's rows were added, the adapter's shape, the
      * template rows that train, the task's shard side, the trainable float count, and the driver's numeric
-     * settings (kernel, {@code finetune.*} properties) that a worker must share for the same floats.
+     * settings (the kernel, packing, the micro-batch budgets) that a worker must share for the same floats.
      */
     public record WorkerSpec(String baseDir, String baseKey, int vocabSize, boolean lora, int rank, int alpha, String targets,
                              long seed, int rowFrom, int rowTo, TaskSpec task, long trainableFloats,
