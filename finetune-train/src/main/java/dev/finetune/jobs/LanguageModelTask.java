@@ -57,15 +57,15 @@ final class LanguageModelTask implements Task {
         this(model, train, eval, B, packing, longest(model, train), -1);
     }
 
-    /** {@code T} the row length, {@code mb} the rows per unpacked micro-batch (-1: from the logits budget). */
+    /** {@code T} the row length, {@code microBatch} the rows per unpacked micro-batch (-1: from the logits budget). */
     private LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B, boolean packing,
-                              int T, int mb) {
+                              int T, int microBatch) {
         this.model = model;
         this.train = train;
         this.eval = eval.isEmpty() ? train : eval;
         this.packing = packing;
         this.T = T;
-        this.mb = mb > 0 ? mb : (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
+        this.mb = microBatch > 0 ? microBatch : (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
                 / (4L * T * model.config().vocabSize())));
         // a packed step's rows × T never exceed B·T (Packing: at most every example padded to the batch's longest)
         this.tokens = new int[B * T];
