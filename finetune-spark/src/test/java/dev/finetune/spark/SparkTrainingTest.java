@@ -17,10 +17,13 @@ import dev.finetune.finetuning.FinetunedModel;
 import dev.finetune.finetuning.Hyperparameters;
 import dev.finetune.finetuning.Settings;
 import dev.finetune.finetuning.Status;
+import dev.finetune.finetuning.Strategy;
 import dev.finetune.finetuning.TrainingStepMetrics;
 import dev.finetune.jobs.LocalTrainingBackend;
 import dev.finetune.jobs.LocalTrainingTest;
 import dev.finetune.jobs.ShardedTraining;
+import dev.finetune.jobs.TaskFinetuneTest;
+import dev.finetune.heads.TaskHead;
 import dev.finetune.kernel.Parallel;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.workspace.JobRunner;
@@ -154,6 +157,45 @@ class SparkTrainingTest {
             SparkEngine.ShardTask.failStep = -1;
             SparkEngine.ShardTask.failShard = -1;
         }
+    }
+
+    /** A head task's run through ClientV2 with {@code backend}: its weight files. */
+    static Map<String, byte[]> headRun(String name, TrainingBackend backend, Path baseDir, Path data, DatasetType type, BaseType baseType,
+                                       Hyperparameters hp) throws IOException {
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws-" + name)).trainingBackend(backend).build()) {
+            Dataset d = co.wait(co.datasets().create(data, Optional.empty(), DatasetsCreateRequest.builder().name(name).type(type).build()),
+                    WAIT);
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(FinetunedModel.builder().name(name)
+                    .settings(Settings.builder().baseModel(BaseModel.of(baseType, baseDir.toString())).datasetId(d.id())
+                            .hyperparameters(hp).build()).build()), WAIT);
+            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            return weights(co.finetuning().modelFolder(done.id().orElseThrow()));
+        }
+    }
+
+    @Test
+    void classifyUnderFullFineTuningAndRerankUnderLoraMatchTheLocalBackendToo() throws IOException {
+        Path heads = Files.createDirectories(dir.resolve("heads"));
+        Path tiny = TaskFinetuneTest.tinyBase(heads);
+        // multi-label classify, every weight training (the whole model broadcast, whole gradients back)
+        Hyperparameters full = Hyperparameters.builder().strategy(Strategy.STRATEGY_FULL).trainEpochs(1).trainBatchSize(16)
+                .learningRate(0.003).earlyStoppingPatience(0).seed(5).build();
+        Path labels = TaskFinetuneTest.multiLabelFile(heads);
+        Map<String, byte[]> local = headRun("classify-local", new LocalTrainingBackend(SHARDS, ShardedTraining.inProcess()), tiny, labels,
+                DatasetType.MULTI_LABEL_CLASSIFICATION_FINETUNE_INPUT, BaseType.BASE_TYPE_CLASSIFICATION, full);
+        Map<String, byte[]> spark = headRun("classify-spark", spark("local[2]"), tiny, labels,
+                DatasetType.MULTI_LABEL_CLASSIFICATION_FINETUNE_INPUT, BaseType.BASE_TYPE_CLASSIFICATION, full);
+        assertSameWeights(new Run(local, List.of(), Map.of()), new Run(spark, List.of(), Map.of()));
+        assertTrue(local.containsKey(TaskHead.FILE), local.keySet().toString());
+        // rerank: groups drawn over the whole batch, cut into shards of whole groups
+        Hyperparameters lora = Hyperparameters.builder().trainEpochs(1).trainBatchSize(16).learningRate(0.003)
+                .earlyStoppingPatience(0).seed(5).build();
+        Path queries = TaskFinetuneTest.rerankFile(heads); // 300 queries (the validator wants 256): 19 steps
+        local = headRun("rerank-local", new LocalTrainingBackend(SHARDS, ShardedTraining.inProcess()), tiny, queries,
+                DatasetType.RERANKER_FINETUNE_INPUT, BaseType.BASE_TYPE_RERANK, lora);
+        spark = headRun("rerank-spark", spark("local[2]"), tiny, queries, DatasetType.RERANKER_FINETUNE_INPUT, BaseType.BASE_TYPE_RERANK,
+                lora);
+        assertSameWeights(new Run(local, List.of(), Map.of()), new Run(spark, List.of(), Map.of()));
     }
 
     /** A context that stops the job after {@code stopAt} steps (a driver that goes away), collecting the events. */
