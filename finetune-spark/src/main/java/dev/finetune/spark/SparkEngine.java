@@ -35,18 +35,21 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
 
     private final JavaSparkContext sc;
     private final boolean owned;
+    private final boolean shipBase;
     private final List<Broadcast<?>> broadcasts = new ArrayList<>();
 
-    private SparkEngine(SparkContext sc, boolean owned) {
+    private SparkEngine(SparkContext sc, boolean owned, boolean shipBase) {
         this.sc = JavaSparkContext.fromSparkContext(sc);
         this.owned = owned;
+        this.shipBase = shipBase;
     }
 
     /**
      * The running Spark application of this JVM, or a new one on {@code master} (null: {@code spark.master}
-     * from the Spark configuration) with {@code settings}.
+     * from the Spark configuration) with {@code settings}; {@code shipBase} null ships the base model
+     * unless the master is {@code local}.
      */
-    static SparkEngine start(String master, Map<String, String> settings) {
+    static SparkEngine start(String master, Map<String, String> settings, Boolean shipBase) {
         SparkConf conf = new SparkConf(); // reads the spark.* system properties (spark-submit's)
         if (master != null) {
             conf.setMaster(master);
@@ -83,7 +86,7 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
         if (!owned && master != null && !master.equals(ctx.master())) {
             LOG.warn("a Spark application on master {} is already running in this JVM: training there, not on {}", ctx.master(), master);
         }
-        return new SparkEngine(ctx, owned);
+        return new SparkEngine(ctx, owned, shipBase != null ? shipBase : !ctx.master().startsWith("local"));
     }
 
     /**
@@ -106,12 +109,14 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
 
     String describe() {
         return "master " + sc.master() + ", default parallelism " + sc.defaultParallelism()
-                + (owned ? "" : ", in the Spark application already running");
+                + (owned ? "" : ", in the Spark application already running")
+                + (shipBase ? ", the base model shipped to the executors" : ", the executors read the base model at the driver's path");
     }
 
     @Override
-    public ShardedTraining.Session open(ShardedTraining.WorkerSpec spec, ShardedTraining.Worker local) {
+    public ShardedTraining.Session open(ShardedTraining.WorkerSpec spec, ShardedTraining.Worker local) throws java.io.IOException {
         Broadcast<ShardedTraining.WorkerSpec> job = keep(sc.broadcast(spec));
+        Broadcast<BaseFiles> base = shipBase ? keep(sc.broadcast(BaseFiles.read(Path.of(spec.baseDir())))) : null;
         return (step, weights, shards, inOrder) -> {
             Broadcast<float[]> w = sc.broadcast(weights.get());
             try {
@@ -121,7 +126,7 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
                 }
                 sc.setJobDescription("finetune step " + (step + 1) + ": " + shards.size() + " gradient shards");
                 List<ShardedTraining.Result> results = new ArrayList<>(
-                        sc.parallelize(items, items.size()).map(new ShardTask(job, w, step)).collect());
+                        sc.parallelize(items, items.size()).map(new ShardTask(job, base, w, step)).collect());
                 results.sort(Comparator.comparingInt(ShardedTraining.Result::index));
                 results.forEach(inOrder);
             } finally {
@@ -151,6 +156,39 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
         }
     }
 
+    /** A base model folder's files (name to bytes), shipped to the executors with the job. */
+    record BaseFiles(Map<String, byte[]> files) implements Serializable {
+        static BaseFiles read(Path dir) throws java.io.IOException {
+            Map<String, byte[]> files = new java.util.TreeMap<>();
+            try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+                for (Path f : list.filter(Files::isRegularFile).toList()) {
+                    files.put(f.getFileName().toString(), Files.readAllBytes(f));
+                }
+            }
+            return new BaseFiles(files);
+        }
+    }
+
+    /** Where this executor JVM wrote each shipped base model (by the driver's base key), written once. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Path> SHIPPED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The folder holding the shipped copy of {@code spec}'s base model in this JVM. */
+    static Path shippedBase(ShardedTraining.WorkerSpec spec, BaseFiles files) {
+        return SHIPPED.computeIfAbsent(spec.baseKey(), k -> {
+            try {
+                Path dir = Files.createTempDirectory("finetune-base-");
+                for (Map.Entry<String, byte[]> f : files.files().entrySet()) {
+                    Files.write(dir.resolve(f.getKey()), f.getValue());
+                    dir.resolve(f.getKey()).toFile().deleteOnExit();
+                }
+                dir.toFile().deleteOnExit();
+                return dir;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the shipped base model to a temporary folder", e);
+            }
+        });
+    }
+
     /** A shard and its place in the step. */
     record IndexedShard(int index, ShardedTraining.Shard shard) implements Serializable {
     }
@@ -162,12 +200,17 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
         static volatile int failShard = -1;
         static final AtomicInteger injectedFailures = new AtomicInteger();
 
+        /** Test hook: the base model folders workers of this JVM were built from with a shipped base. */
+        static final java.util.Set<Path> shippedFolders = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
         private final Broadcast<ShardedTraining.WorkerSpec> job;
+        private final Broadcast<BaseFiles> base;
         private final Broadcast<float[]> weights;
         private final int step;
 
-        ShardTask(Broadcast<ShardedTraining.WorkerSpec> job, Broadcast<float[]> weights, int step) {
+        ShardTask(Broadcast<ShardedTraining.WorkerSpec> job, Broadcast<BaseFiles> base, Broadcast<float[]> weights, int step) {
             this.job = job;
+            this.base = base;
             this.weights = weights;
             this.step = step;
         }
@@ -180,6 +223,11 @@ final class SparkEngine implements ShardedTraining.Engine, AutoCloseable {
                 throw new IllegalStateException("injected failure of step " + (step + 1) + " shard " + s.index() + ", attempt 0");
             }
             ShardedTraining.WorkerSpec spec = job.value();
+            if (base != null) {
+                Path dir = shippedBase(spec, base.value());
+                shippedFolders.add(dir);
+                spec = spec.withBaseDir(dir.toString());
+            }
             ShardedTraining.Worker w = ShardedTraining.Worker.borrow(spec);
             try {
                 return w.run(s.index(), weights.value(), s.shard());

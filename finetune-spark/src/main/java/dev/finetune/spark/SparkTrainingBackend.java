@@ -15,8 +15,9 @@ import java.util.Optional;
  * Fine-tunes on an Apache Spark cluster, data-parallel: the driver (this JVM) owns the job exactly as the
  * local backend does (the schedule, evaluation, early stopping, checkpoints and resume, events, step
  * metrics, the servable model), and each step's {@link ShardedTraining gradient shards} are computed by
- * Spark tasks, one task per shard. An executor builds its model once per job and JVM (the base model
- * loaded once, one copy per concurrently running task) and receives each step's trainable weights by
+ * Spark tasks, one task per shard. An executor builds its model once per job and JVM (the base model,
+ * shipped by broadcast on a cluster or read at the driver's path, loaded once; one copy per concurrently
+ * running task) and receives each step's trainable weights by
  * broadcast: under LoRA the adapter (and the template's embedding rows, a head's weights), a few MB;
  * under full fine-tuning every weight, and a full gradient back from every shard (4 bytes × parameters
  * each way per shard: 540 MB for a 135M model), allowed but slow. The driver adds the shards' gradients
@@ -41,6 +42,7 @@ public final class SparkTrainingBackend implements TrainingBackend {
     private final String master;
     private final int shards;
     private final Map<String, String> conf;
+    private final Boolean shipBaseModel;
     private final LocalTrainingBackend local;
 
     /**
@@ -61,6 +63,7 @@ public final class SparkTrainingBackend implements TrainingBackend {
         this.master = b.master;
         this.shards = b.shards;
         this.conf = Map.copyOf(b.conf);
+        this.shipBaseModel = b.shipBaseModel;
         this.local = new LocalTrainingBackend(shards, ShardedTraining.inProcess());
     }
 
@@ -97,7 +100,7 @@ public final class SparkTrainingBackend implements TrainingBackend {
     public Outcome train(Job job, Context ctx) throws Exception {
         requireSpark();
         // the Spark-typed engine is loaded only now, with Spark known to be there
-        try (SparkEngine engine = SparkEngine.start(master, conf)) {
+        try (SparkEngine engine = SparkEngine.start(master, conf, shipBaseModel)) {
             ctx.event("training on Spark (" + engine.describe() + "), " + shards + " gradient shards per step");
             return new LocalTrainingBackend(shards, engine).train(job, ctx);
         }
@@ -136,6 +139,7 @@ public final class SparkTrainingBackend implements TrainingBackend {
         private String master;
         private int shards = DEFAULT_SHARDS;
         private final Map<String, String> conf = new LinkedHashMap<>();
+        private Boolean shipBaseModel;
 
         /**
          * The Spark master: {@code local[N]} (in this JVM; {@code local[N,F]} retries a failed task F-1
@@ -163,6 +167,16 @@ public final class SparkTrainingBackend implements TrainingBackend {
         /** A Spark setting ({@code spark.executor.memory}, ...) for the application a job starts. */
         public Builder conf(String key, String value) {
             conf.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Whether the base model folder goes to the executors by broadcast (once per job; each executor writes
+         * it to a temporary folder and loads it from there), or is read at the driver's path (a shared file
+         * system). Default: shipped, except on {@code local} masters, where the executors share the driver's disk.
+         */
+        public Builder shipBaseModel(boolean ship) {
+            this.shipBaseModel = ship;
             return this;
         }
 

@@ -84,16 +84,24 @@ class SparkTrainingTest {
     }
 
     static FinetunedModel request(String datasetId) {
+        return request(datasetId, base);
+    }
+
+    static FinetunedModel request(String datasetId, Path baseDir) {
         return FinetunedModel.builder().name("qa").settings(Settings.builder().baseModel(BaseModel.of(BaseType.BASE_TYPE_CHAT,
-                base.toString())).datasetId(datasetId).hyperparameters(hp()).build()).build();
+                baseDir.toString())).datasetId(datasetId).hyperparameters(hp()).build()).build();
     }
 
     /** The whole ClientV2 workflow on a fresh workspace with {@code backend}. */
     static Run viaClient(String name, TrainingBackend backend) throws IOException {
+        return viaClient(name, backend, base);
+    }
+
+    static Run viaClient(String name, TrainingBackend backend, Path baseDir) throws IOException {
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws-" + name)).trainingBackend(backend).build()) {
             Dataset d = co.wait(co.datasets().create(chats, Optional.empty(), DatasetsCreateRequest.builder().name("qa")
                     .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WAIT);
-            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(request(d.id())), WAIT);
+            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(request(d.id(), baseDir)), WAIT);
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
             String id = done.id().orElseThrow();
             List<Double> losses = new ArrayList<>();
@@ -157,6 +165,28 @@ class SparkTrainingTest {
             SparkEngine.ShardTask.failStep = -1;
             SparkEngine.ShardTask.failShard = -1;
         }
+    }
+
+    @Test
+    void aBaseModelShippedByBroadcastGivesTheSameWeights() throws IOException {
+        // a copy of the base at a path of its own, so that the workers are built from it (not from a model cached earlier)
+        Path copy = Files.createDirectories(dir.resolve("shipped").resolve("tiny-base"));
+        try (Stream<Path> files = Files.list(base)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        Run local = viaClient("ship-local", new LocalTrainingBackend(SHARDS, ShardedTraining.inProcess()), copy);
+        SparkEngine.ShardTask.shippedFolders.clear();
+        Run shipped = viaClient("ship-spark", SparkTrainingBackend.builder().master("local[2]").shards(SHARDS).shipBaseModel(true)
+                .conf("spark.ui.enabled", "false").build(), copy);
+        assertFalse(SparkEngine.ShardTask.shippedFolders.isEmpty(), "no worker used a shipped base");
+        for (Path f : SparkEngine.ShardTask.shippedFolders) {
+            assertFalse(f.equals(copy), f.toString());
+            assertTrue(Files.isRegularFile(f.resolve("model.safetensors")), f.toString());
+        }
+        assertSameWeights(local, shipped);
+        assertEquals(local.losses(), shipped.losses());
     }
 
     /** A head task's run through ClientV2 with {@code backend}: its weight files. */

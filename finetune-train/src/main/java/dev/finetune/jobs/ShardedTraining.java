@@ -81,6 +81,12 @@ public final class ShardedTraining {
             numerics = new TreeMap<>(numerics);
         }
 
+        /** This spec with the base model read from {@code dir} (a copy of the driver's folder shipped to a worker). */
+        public WorkerSpec withBaseDir(String dir) {
+            return new WorkerSpec(dir, baseKey, vocabSize, lora, rank, alpha, targets, seed, rowFrom, rowTo, task, trainableFloats,
+                    numerics);
+        }
+
         /** The key of this JVM's worker pool for the spec. */
         public String key() {
             return baseKey + "|" + vocabSize + "|" + lora + "|" + rank + "|" + alpha + "|" + targets + "|" + seed + "|" + rowFrom + "|"
