@@ -392,9 +392,15 @@ public final class ClientV2 implements AutoCloseable {
         workspace.close();
     }
 
+    /** The configured backend of highest {@link TrainingBackend#priority()} on the class path (the first of equals). */
     private static Optional<TrainingBackend> findTrainingBackend() {
-        Iterator<TrainingBackend> it = ServiceLoader.load(TrainingBackend.class).iterator();
-        return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
+        TrainingBackend best = null;
+        for (TrainingBackend b : ServiceLoader.load(TrainingBackend.class)) {
+            if (b.priority() >= 0 && (best == null || b.priority() > best.priority())) {
+                best = b;
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     /** The PII step from the class path (finetune-validation), or none. */

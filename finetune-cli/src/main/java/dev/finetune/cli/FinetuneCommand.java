@@ -261,12 +261,36 @@ public final class FinetuneCommand implements Runnable {
         @Option(names = "--wait", description = "train in this process until the fine-tune ends, with a progress bar "
                 + "(the estimate first); exit 0 when ready, 1 when it failed or was cancelled")
         boolean waitFor;
+        @Option(names = "--spark-master", paramLabel = "URL", description = "train on Apache Spark (local[N], spark://HOST:7077, "
+                + "yarn): this process is the driver, each step's gradient shards run as Spark tasks; implies --wait. Needs "
+                + "Spark 4.0 on the class path (SPARK_HOME=DIR ./finetune ..., or spark-submit)")
+        String sparkMaster;
+        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step "
+                + "(default 8); a local run with FINETUNE_JAVA_OPTS=-Dfinetune.gradientShards=N ends with the same weights")
+        Integer gradientShards;
 
         @Override
         public Integer call() throws Exception {
             FinetunedModel req = request();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
+            if (gradientShards != null && sparkMaster == null) {
+                throw new ParameterException(spec.commandLine(), "--gradient-shards needs --spark-master");
+            }
+            if (sparkMaster != null) {
+                dev.finetune.spark.SparkTrainingBackend.requireSpark();
+                dev.finetune.spark.SparkTrainingBackend.Builder b = dev.finetune.spark.SparkTrainingBackend.builder().master(sparkMaster);
+                if (gradientShards != null) {
+                    try {
+                        b.shards(gradientShards);
+                    } catch (IllegalArgumentException e) {
+                        throw new ParameterException(spec.commandLine(), "--gradient-shards: " + e.getMessage());
+                    }
+                }
+                try (TrainingClient tc = TrainingClient.open(parent.workspace.builder(true).trainingBackend(b.build()), err)) {
+                    return trainHere(tc, req, out, err);
+                }
+            }
             if (!waitFor) {
                 try (ClientV2 co = parent.open()) {
                     FinetunedModel m = co.finetuning().createFinetunedModel(req).finetunedModel();
@@ -280,18 +304,22 @@ public final class FinetuneCommand implements Runnable {
                 return 0;
             }
             try (TrainingClient tc = TrainingClient.open(parent.workspace, err)) {
-                if (!json) {
-                    EstimateCmd.print(out, tc.co.finetuning().estimate(req));
-                    out.flush();
-                }
-                FinetunedModel m = tc.co.finetuning().createFinetunedModel(req).finetunedModel();
-                String id = m.id().orElseThrow();
-                (json ? err : out).println(id + " queued; training in this process (if it stops, continue with "
-                        + "./finetune finetune wait " + id + ")");
-                (json ? err : out).flush();
-                return trainUntilDone(tc, id, x -> x.equals(id) ? "fine-tuning " + name : "fine-tuning " + x + " (queued earlier)",
-                        spec, json);
+                return trainHere(tc, req, out, err);
             }
+        }
+
+        private int trainHere(TrainingClient tc, FinetunedModel req, PrintWriter out, PrintWriter err) throws Exception {
+            if (!json) {
+                EstimateCmd.print(out, tc.co.finetuning().estimate(req));
+                out.flush();
+            }
+            FinetunedModel m = tc.co.finetuning().createFinetunedModel(req).finetunedModel();
+            String id = m.id().orElseThrow();
+            (json ? err : out).println(id + " queued; training in this process (if it stops, continue with "
+                    + "./finetune finetune wait " + id + (sparkMaster != null ? " --spark-master " + sparkMaster : "") + ")");
+            (json ? err : out).flush();
+            return trainUntilDone(tc, id, x -> x.equals(id) ? "fine-tuning " + name : "fine-tuning " + x + " (queued earlier)",
+                    spec, json);
         }
     }
 
@@ -309,11 +337,25 @@ public final class FinetuneCommand implements Runnable {
         String id;
         @Option(names = "--json", description = "print the model's JSON at the end (progress goes to standard error)")
         boolean json;
+        @Option(names = "--spark-master", paramLabel = "URL", description = "train (or resume) on Apache Spark, as "
+                + "finetune create --spark-master; the same --gradient-shards as the job started with keeps its numbers")
+        String sparkMaster;
+        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step (default 8)")
+        Integer gradientShards;
 
         @Override
         public Integer call() throws Exception {
             String bare = bare(id);
-            try (TrainingClient tc = TrainingClient.open(parent.workspace, spec.commandLine().getErr())) {
+            if (gradientShards != null && sparkMaster == null) {
+                throw new ParameterException(spec.commandLine(), "--gradient-shards needs --spark-master");
+            }
+            ClientV2.Builder builder = parent.workspace.builder(true);
+            if (sparkMaster != null) {
+                dev.finetune.spark.SparkTrainingBackend.requireSpark();
+                builder.trainingBackend(dev.finetune.spark.SparkTrainingBackend.builder().master(sparkMaster)
+                        .shards(gradientShards != null ? gradientShards : dev.finetune.spark.SparkTrainingBackend.DEFAULT_SHARDS).build());
+            }
+            try (TrainingClient tc = TrainingClient.open(builder, spec.commandLine().getErr())) {
                 String name = tc.co.finetuning().getFinetunedModel(bare).finetunedModel().name();
                 return trainUntilDone(tc, bare, x -> x.equals(bare) ? "fine-tuning " + name : "fine-tuning " + x + " (queued earlier)",
                         spec, json);

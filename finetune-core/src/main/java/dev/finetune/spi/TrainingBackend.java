@@ -76,6 +76,16 @@ public interface TrainingBackend {
     }
 
     /**
+     * How {@link java.util.ServiceLoader} discovery ranks this backend: among the backends on the class
+     * path, the highest non-negative priority trains; a negative one is not configured and never chosen
+     * by discovery ({@code ClientV2.builder().trainingBackend(...)} still uses it). The local backend is 0;
+     * the Spark backend 10 when {@code spark.master} is set, else -1.
+     */
+    default int priority() {
+        return 0;
+    }
+
+    /**
      * What this backend computes with, for a health check ({@code ClientV2.runtime()}): e.g.
      * {@code kernel} and {@code threads}.
      */

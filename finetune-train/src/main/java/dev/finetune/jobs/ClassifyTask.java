@@ -121,12 +121,12 @@ final class ClassifyTask implements Task {
         return Losses.softmaxCrossEntropy(out, row * K, K, item.labels().iterator().next(), dOut, weight);
     }
 
-    /** Where the micro-batch starting at batch position {@code i0} ends: as many rows as the activation budget allows (at least one). */
-    private int microEnd(int[] order, int b0, int n, int i0) {
+    /** Where the micro-batch of {@code items} starting at {@code i0} ends: as many rows as the activation budget allows (at least one). */
+    private int microEnd(List<Item> items, int i0) {
         int i1 = i0;
         int T = 1;
-        while (i1 < n) {
-            int t = Math.max(T, train.get(order[b0 + i1]).tokens().length);
+        while (i1 < items.size()) {
+            int t = Math.max(T, items.get(i1).tokens().length);
             if (i1 > i0 && i1 - i0 + 1 > Scoring.rowsFor(model, t)) {
                 break;
             }
@@ -136,26 +136,41 @@ final class ClassifyTask implements Task {
         return i1;
     }
 
+    /** Examples {@code order[b0 .. b0 + B)} (fewer at the end of the order). */
+    private List<Item> batch(int[] order, int b0, int B) {
+        int n = Math.min(B, order.length - b0);
+        List<Item> items = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            items.add(train.get(order[b0 + i]));
+        }
+        return items;
+    }
+
     @Override
     public Step trainBatch(int[] order, int b0, int B, int epoch) {
-        int n = Math.min(B, order.length - b0);
-        double weight = 1.0 / n;
+        List<Item> items = batch(order, b0, B);
+        return passes(items, 1.0 / items.size());
+    }
+
+    /** Forward and backward over {@code items} in micro-batches, each example's loss weighted by {@code weight}. */
+    private Step passes(List<Item> items, double weight) {
+        int n = items.size();
         double loss = 0;
         long tokens = 0;
         long input = 0;
         long trained = 0;
         int i0 = 0;
         while (i0 < n) {
-            int i1 = microEnd(order, b0, n, i0);
+            int i1 = microEnd(items, i0);
             List<int[]> seqs = new ArrayList<>(i1 - i0);
             for (int i = i0; i < i1; i++) {
-                seqs.add(train.get(order[b0 + i]).tokens());
-                trained += train.get(order[b0 + i]).tokens().length;
+                seqs.add(items.get(i).tokens());
+                trained += items.get(i).tokens().length;
             }
             float[] out = pass.forward(seqs);
             float[] dOut = new float[out.length];
             for (int i = i0; i < i1; i++) {
-                loss += loss(out, i - i0, train.get(order[b0 + i]), dOut, weight);
+                loss += loss(out, i - i0, items.get(i), dOut, weight);
             }
             pass.backward(dOut);
             tokens += pass.tokens();
@@ -165,16 +180,65 @@ final class ClassifyTask implements Task {
         return new Step(loss, tokens, input, trained);
     }
 
+    /** A shard of a step: its examples' tokens and label indices (in order), and each example's weight 1/n of the step's n. */
+    record Shard(int[][] tokens, int[][] labels, double weight) implements ShardedTraining.Shard {
+    }
+
+    /** The shard side on a worker: a head of the driver's shape (its weights come with the trainable weights). */
+    record WorkerTask(List<String> labels, boolean multiLabel, int maxTokens, int endToken, int channels) implements ShardedTraining.TaskSpec {
+        @Override
+        public Task build(CausalLM model) {
+            return new ClassifyTask(model, TaskHead.classify(channels, labels, multiLabel, maxTokens, endToken, 0), List.of(), List.of());
+        }
+    }
+
+    @Override
+    public ShardedTraining.TaskSpec workerTask() {
+        return new WorkerTask(head.labels(), head.multiLabel(), head.maxTokens(), head.endToken(), head.linear().channels());
+    }
+
+    @Override
+    public List<ShardedTraining.Shard> shards(int[] order, int b0, int B, int epoch, int shards) {
+        List<Item> items = batch(order, b0, B);
+        double weight = 1.0 / items.size();
+        List<ShardedTraining.Shard> out = new ArrayList<>();
+        for (int[] cut : ShardedTraining.cuts(items.size(), shards)) {
+            int[][] tk = new int[cut[1] - cut[0]][];
+            int[][] ls = new int[tk.length][];
+            for (int i = 0; i < tk.length; i++) {
+                Item it = items.get(cut[0] + i);
+                tk[i] = it.tokens();
+                ls[i] = it.labels().stream().mapToInt(Integer::intValue).toArray();
+            }
+            out.add(new Shard(tk, ls, weight));
+        }
+        return out;
+    }
+
+    @Override
+    public Step trainShard(ShardedTraining.Shard shard) {
+        Shard s = (Shard) shard;
+        List<Item> items = new ArrayList<>(s.tokens().length);
+        for (int i = 0; i < s.tokens().length; i++) {
+            Set<Integer> ls = new LinkedHashSet<>();
+            for (int l : s.labels()[i]) {
+                ls.add(l);
+            }
+            items.add(new Item(s.tokens()[i], ls));
+        }
+        return passes(items, s.weight());
+    }
+
     @Override
     public Plan plan(int[] order, int b0, int B, int epoch) {
-        int n = Math.min(B, order.length - b0);
+        List<Item> items = batch(order, b0, B);
         Plan p = Plan.NONE;
         int i0 = 0;
-        while (i0 < n) {
-            int i1 = microEnd(order, b0, n, i0);
+        while (i0 < items.size()) {
+            int i1 = microEnd(items, i0);
             List<int[]> seqs = new ArrayList<>(i1 - i0);
             for (int i = i0; i < i1; i++) {
-                seqs.add(train.get(order[b0 + i]).tokens());
+                seqs.add(items.get(i).tokens());
             }
             p = p.plus(Footprint.headPass(seqs));
             i0 = i1;

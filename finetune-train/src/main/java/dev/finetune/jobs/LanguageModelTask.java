@@ -54,16 +54,18 @@ final class LanguageModelTask implements Task {
     }
 
     LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B, boolean packing) {
+        this(model, train, eval, B, packing, longest(model, train), -1);
+    }
+
+    /** {@code T} the row length, {@code microBatch} the rows per unpacked micro-batch (-1: from the logits budget). */
+    private LanguageModelTask(CausalLM model, List<ChatTemplate.Example> train, List<ChatTemplate.Example> eval, int B, boolean packing,
+                              int T, int microBatch) {
         this.model = model;
         this.train = train;
         this.eval = eval.isEmpty() ? train : eval;
         this.packing = packing;
-        int t = 1;
-        for (ChatTemplate.Example e : train) {
-            t = Math.max(t, e.tokens().length - 1);
-        }
-        this.T = Math.min(t, model.config().maxSeqLen());
-        this.mb = (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
+        this.T = T;
+        this.mb = microBatch > 0 ? microBatch : (int) Math.max(1, Math.min(B, MICRO_BATCH_LOGITS_BYTES
                 / (4L * T * model.config().vocabSize())));
         // a packed step's rows × T never exceed B·T (Packing: at most every example padded to the batch's longest)
         this.tokens = new int[B * T];
@@ -72,6 +74,15 @@ final class LanguageModelTask implements Task {
         this.microTokens = new int[mb * T];
         this.microTargets = new int[mb * T];
         this.microPositions = packing ? new int[mb * T] : null;
+    }
+
+    /** The longest example's input length, at most the context. */
+    private static int longest(CausalLM model, List<ChatTemplate.Example> train) {
+        int t = 1;
+        for (ChatTemplate.Example e : train) {
+            t = Math.max(t, e.tokens().length - 1);
+        }
+        return Math.min(t, model.config().maxSeqLen());
     }
 
     /** Rows per forward pass (unpacked; a packed pass holds at most this many rows' positions). */
@@ -105,12 +116,28 @@ final class LanguageModelTask implements Task {
         int n = Math.max(0, Math.min(B, order.length - b0));
         Packing.Layout lay = layout(train, order, b0, n, T, rowCap());
         fill(train, order, b0, lay, tokens, targets, positions);
+        int batchTargets = filledTargets(lay);
+        double lossSum = passes(lay, batchTargets);
+        float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
+        return new Step(loss, lay.slots(), lay.used(), batchTargets);
+    }
+
+    /** The trained targets among the filled (rows, T) of {@code lay}. */
+    private int filledTargets(Packing.Layout lay) {
+        int n = 0;
+        for (int i = 0; i < lay.rows() * lay.T(); i++) {
+            n += targets[i] == CausalLM.IGNORE_INDEX ? 0 : 1;
+        }
+        return n;
+    }
+
+    /**
+     * Forward and backward over the filled rows of {@code lay} in passes of whole rows, each pass's summed
+     * loss divided by {@code normalizeBy}; returns the summed loss of every pass.
+     */
+    private double passes(Packing.Layout lay, int normalizeBy) {
         int Tr = lay.T();
         int R = lay.rows();
-        int batchTargets = 0;
-        for (int i = 0; i < R * Tr; i++) {
-            batchTargets += targets[i] == CausalLM.IGNORE_INDEX ? 0 : 1;
-        }
         double lossSum = 0;
         int per = rowsPerPass(lay);
         for (int r0 = 0; r0 < R; r0 += per) {
@@ -120,10 +147,88 @@ final class LanguageModelTask implements Task {
             System.arraycopy(positions, r0 * Tr, microPositions, 0, rows * Tr);
             float l = model.forward(microTokens, microTargets, microPositions, rows, Tr);
             lossSum += (double) l * model.validTargets();
-            model.backward(batchTargets);
+            model.backward(normalizeBy);
         }
-        float loss = batchTargets == 0 ? 0f : (float) (lossSum / batchTargets);
-        return new Step(loss, lay.slots(), lay.used(), batchTargets);
+        return lossSum;
+    }
+
+    /** A shard of a step: its examples' tokens and trained flags, and the whole step's trained-token count. */
+    record Shard(int[][] tokens, boolean[][] trained, int stepTargets) implements ShardedTraining.Shard {
+        List<ChatTemplate.Example> examples() {
+            List<ChatTemplate.Example> out = new java.util.ArrayList<>(tokens.length);
+            for (int i = 0; i < tokens.length; i++) {
+                out.add(new ChatTemplate.Example(tokens[i], trained[i]));
+            }
+            return out;
+        }
+    }
+
+    /** The shard side of the task on a worker: the driver's row length, micro-batch and batch size. */
+    record WorkerTask(int T, int mb, int B) implements ShardedTraining.TaskSpec {
+        @Override
+        public Task build(CausalLM model) {
+            return new LanguageModelTask(model, List.of(), List.of(), B, true, T, mb);
+        }
+    }
+
+    @Override
+    public ShardedTraining.TaskSpec workerTask() {
+        requirePacking();
+        return new WorkerTask(T, mb, tokens.length / T);
+    }
+
+    private void requirePacking() {
+        if (!packing) {
+            throw new dev.finetune.FinetuneException("gradient shards need packed batches: drop -Dfinetune.packing=false");
+        }
+    }
+
+    @Override
+    public List<ShardedTraining.Shard> shards(int[] order, int b0, int B, int epoch, int shards) {
+        requirePacking();
+        int n = Math.max(0, Math.min(B, order.length - b0));
+        int stepTargets = 0;
+        for (int i = 0; i < n; i++) {
+            stepTargets += trainedTargets(train.get(order[b0 + i]), T);
+        }
+        List<ShardedTraining.Shard> out = new java.util.ArrayList<>();
+        for (int[] cut : ShardedTraining.cuts(n, shards)) {
+            int[][] tk = new int[cut[1] - cut[0]][];
+            boolean[][] tr = new boolean[tk.length][];
+            for (int i = 0; i < tk.length; i++) {
+                ChatTemplate.Example e = train.get(order[b0 + cut[0] + i]);
+                tk[i] = e.tokens();
+                tr[i] = e.trained();
+            }
+            out.add(new Shard(tk, tr, stepTargets));
+        }
+        return out;
+    }
+
+    /** The targets an example trains in a row of at most T (what {@link #fill} marks). */
+    private static int trainedTargets(ChatTemplate.Example e, int T) {
+        int n = 0;
+        int len = inputLength(e, T);
+        for (int j = 0; j < len; j++) {
+            n += e.trained()[j + 1] ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Override
+    public Step trainShard(ShardedTraining.Shard shard) {
+        requirePacking();
+        Shard s = (Shard) shard;
+        List<ChatTemplate.Example> data = s.examples();
+        int[] order = new int[data.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Packing.Layout lay = layout(data, order, 0, data.size(), T, rowCap());
+        fill(data, order, 0, lay, tokens, targets, positions);
+        int shardTargets = filledTargets(lay);
+        double lossSum = passes(lay, s.stepTargets());
+        return new Step(s.stepTargets() == 0 ? 0 : lossSum / s.stepTargets(), lay.slots(), lay.used(), shardTargets);
     }
 
     /** The unpacked step: B rows of T, micro-batches of mb rows (the last one filled with padding rows). */

@@ -38,14 +38,44 @@ public final class LocalTrainingBackend implements TrainingBackend {
 
     /** The heap a run may use; {@link Runtime#maxMemory()} unless a test sets it. */
     private final long heapLimit;
+    /** Gradient shards per step ({@link ShardedTraining}); 0 for the unsharded step. */
+    private final int shards;
+    private final ShardedTraining.Engine engine;
 
+    /** The backend ServiceLoader finds: unsharded steps, unless {@value ShardedTraining#SHARDS_PROPERTY} names a shard count. */
     public LocalTrainingBackend() {
-        this(-1);
+        this(-1, Integer.getInteger(ShardedTraining.SHARDS_PROPERTY, 0), ShardedTraining.inProcess());
+    }
+
+    /**
+     * A backend whose every step is {@code shards} gradient shards computed by {@code engine}
+     * ({@link ShardedTraining#inProcess()} in this JVM): the same job with the same shard count ends with
+     * the same weights whatever the engine.
+     */
+    public LocalTrainingBackend(int shards, ShardedTraining.Engine engine) {
+        this(-1, shards, engine);
+        if (shards < 1) {
+            throw new IllegalArgumentException("gradient shards must be at least 1, got " + shards);
+        }
     }
 
     /** A backend that treats {@code heapLimit} bytes as the heap (tests of the memory check); -1 for the JVM's. */
     LocalTrainingBackend(long heapLimit) {
+        this(heapLimit, 0, ShardedTraining.inProcess());
+    }
+
+    private LocalTrainingBackend(long heapLimit, int shards, ShardedTraining.Engine engine) {
+        if (shards < 0) {
+            throw new IllegalArgumentException(ShardedTraining.SHARDS_PROPERTY + " must be 0 (unsharded) or more, got " + shards);
+        }
         this.heapLimit = heapLimit;
+        this.shards = shards;
+        this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    }
+
+    /** Gradient shards per step; 0 for the unsharded step. */
+    public int shards() {
+        return shards;
     }
 
     long heapLimit() {
@@ -134,10 +164,16 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 + (adapter != null ? ", LoRA rank " + hp.rank() + " alpha " + hp.alpha() + " on " + adapter.targets() : ", full fine-tuning")
                 + "; " + plan.steps() + " steps, " + plan.trainedTokens() + " trained tokens, peak memory about "
                 + RunEstimator.mib(plan.peakMemoryBytes()));
+        TrainerLoop.Sharding sharding = null;
+        if (shards > 0) {
+            sharding = new TrainerLoop.Sharding(shards, engine, workerSpec(s));
+            ctx.event("each step in " + shards + " gradient shards, summed in shard order");
+        }
         Outcome out;
         JobProgress progress = new JobProgress(job.modelDir(), plan);
         try (TensorBoardWriter tb = new TensorBoardWriter(job.modelDir().resolve(ModelFiles.TENSORBOARD), "finetune")) {
-            out = TrainerLoop.fit(model, adapter, s.rowFrom(), s.rowTo(), p.task(), hp, job.modelDir(), alsoTo(tb, progress, ctx));
+            out = TrainerLoop.fit(model, adapter, s.rowFrom(), s.rowTo(), p.task(), hp, job.modelDir(), alsoTo(tb, progress, ctx),
+                    sharding);
         }
         ResultsCsv.write(job.modelDir());
         if (ctx.cancelled()) {
@@ -147,6 +183,16 @@ public final class LocalTrainingBackend implements TrainingBackend {
                 baseDir), job.modelDir());
         ctx.event("saved the fine-tuned model");
         return out;
+    }
+
+    /** What a worker needs to build its own copy of this set-up's trainable model (see {@link ShardedTraining.Worker}). */
+    static ShardedTraining.WorkerSpec workerSpec(Setup s) {
+        Hyperparameters hp = s.hp();
+        LoraAdapter a = s.adapter();
+        long floats = TrainerLoop.trainable(s.model(), a, s.rowFrom(), s.rowTo(), s.task()).floats();
+        return new ShardedTraining.WorkerSpec(s.baseDir().toAbsolutePath().toString(), ShardedTraining.baseKey(s.baseDir()),
+                s.model().config().vocabSize(), a != null, hp.rank(), hp.alpha(), targets(hp).name(), hp.seedValue(), s.rowFrom(),
+                s.rowTo(), s.task().workerTask(), floats, ShardedTraining.numerics());
     }
 
     static LoraAdapter.Targets targets(Hyperparameters hp) {

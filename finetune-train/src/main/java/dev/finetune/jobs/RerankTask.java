@@ -208,7 +208,54 @@ final class RerankTask implements Task {
     @Override
     public Step trainBatch(int[] order, int b0, int B, int epoch) {
         List<List<int[]>> groups = groups(order, b0, B, epoch);
+        return passes(groups, 1.0 / groups.size());
+    }
+
+    /** A shard of a step: its queries' groups (row 0 of each the relevant passage) and each group's weight 1/n of the step's n. */
+    record Shard(int[][][] groups, double weight) implements ShardedTraining.Shard {
+    }
+
+    /** The shard side on a worker: a head of the driver's shape (its weights come with the trainable weights). */
+    record WorkerTask(int maxTokens, int endToken, int channels, long seed) implements ShardedTraining.TaskSpec {
+        @Override
+        public Task build(CausalLM model) {
+            return new RerankTask(model, TaskHead.rerank(channels, maxTokens, endToken, seed), List.of(), List.of(), seed);
+        }
+    }
+
+    @Override
+    public ShardedTraining.TaskSpec workerTask() {
+        return new WorkerTask(head.maxTokens(), head.endToken(), head.linear().channels(), seed);
+    }
+
+    /** The step's groups (drawn over the whole batch, as unsharded) cut into shards of whole groups. */
+    @Override
+    public List<ShardedTraining.Shard> shards(int[] order, int b0, int B, int epoch, int shards) {
+        List<List<int[]>> groups = groups(order, b0, B, epoch);
         double weight = 1.0 / groups.size();
+        List<ShardedTraining.Shard> out = new ArrayList<>();
+        for (int[] cut : ShardedTraining.cuts(groups.size(), shards)) {
+            int[][][] gs = new int[cut[1] - cut[0]][][];
+            for (int i = 0; i < gs.length; i++) {
+                gs[i] = groups.get(cut[0] + i).toArray(new int[0][]);
+            }
+            out.add(new Shard(gs, weight));
+        }
+        return out;
+    }
+
+    @Override
+    public Step trainShard(ShardedTraining.Shard shard) {
+        Shard s = (Shard) shard;
+        List<List<int[]>> groups = new ArrayList<>(s.groups().length);
+        for (int[][] g : s.groups()) {
+            groups.add(Arrays.asList(g));
+        }
+        return passes(groups, s.weight());
+    }
+
+    /** Forward and backward over {@code groups} in micro-batches of whole groups, each group's loss weighted by {@code weight}. */
+    private Step passes(List<List<int[]>> groups, double weight) {
         double loss = 0;
         long tokens = 0;
         long input = 0;

@@ -21,6 +21,29 @@ interface Task {
      */
     Step trainBatch(int[] order, int b0, int B, int epoch);
 
+    /**
+     * The examples {@code order[b0 .. b0 + B)} of a step cut into at most {@code shards} contiguous
+     * shards ({@link ShardedTraining#cuts}), each carrying its examples' tokens and the whole step's loss
+     * normalizer. Tasks that cannot be sharded throw.
+     */
+    default List<ShardedTraining.Shard> shards(int[] order, int b0, int B, int epoch, int shards) {
+        throw new dev.finetune.FinetuneException(getClass().getSimpleName() + " cannot run as gradient shards");
+    }
+
+    /**
+     * Forward and backward over one shard of {@link #shards}, adding its part of the step's mean-loss
+     * gradient to the (already zeroed) gradients. The returned loss is the shard's share of the step's
+     * mean loss; the shards' shares add up to it.
+     */
+    default Step trainShard(ShardedTraining.Shard shard) {
+        throw new dev.finetune.FinetuneException(getClass().getSimpleName() + " cannot run as gradient shards");
+    }
+
+    /** How a worker builds this task's shard side on its own copy of the model. */
+    default ShardedTraining.TaskSpec workerTask() {
+        throw new dev.finetune.FinetuneException(getClass().getSimpleName() + " cannot run as gradient shards");
+    }
+
     /** Metrics on the evaluation data, in a fixed order. */
     Map<String, Double> evaluate();
 

@@ -151,6 +151,12 @@ final class TrainerLoop {
             return new Segments(slices.stream().map(AdamW.Slice::values).toList(),
                     slices.stream().mapToInt(AdamW.Slice::offset).toArray(), slices.stream().mapToInt(AdamW.Slice::length).toArray());
         }
+
+        /** The slices' gradients seen as one vector (a sharded step's sum is written back through it). */
+        static Segments gradientsOf(List<AdamW.Slice> slices) {
+            return new Segments(slices.stream().map(AdamW.Slice::grads).toList(),
+                    slices.stream().mapToInt(AdamW.Slice::offset).toArray(), slices.stream().mapToInt(AdamW.Slice::length).toArray());
+        }
     }
 
     /**
@@ -161,6 +167,19 @@ final class TrainerLoop {
      */
     static TrainingBackend.Outcome fit(CausalLM model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
                        TrainingBackend.Context ctx) throws IOException {
+        return fit(model, adapter, rowFrom, rowTo, task, hp, dir, ctx, null);
+    }
+
+    /**
+     * A step computed as gradient shards ({@link ShardedTraining}): {@code shards} per step, run by
+     * {@code engine}, whose workers build their model copies from {@code spec}.
+     */
+    record Sharding(int shards, ShardedTraining.Engine engine, ShardedTraining.WorkerSpec spec) {
+    }
+
+    /** As above; with {@code sharding} (null: the unsharded step) each step's gradient is the sum of its shards'. */
+    static TrainingBackend.Outcome fit(CausalLM model, LoraAdapter adapter, int rowFrom, int rowTo, Task task, Hyperparameters hp, Path dir,
+                       TrainingBackend.Context ctx, Sharding sharding) throws IOException {
         Schedule sc = Schedule.of(task.size(), hp);
         int B = sc.batchSize();
         int perEpoch = sc.perEpoch();
@@ -171,6 +190,7 @@ final class TrainerLoop {
         float decay = tr.decay();
         AdamW opt = AdamW.withDefaults(slices, decay);
         Segments weights = Segments.of(slices);
+        ShardedTraining.Stepper sharded = sharding == null ? null : ShardedTraining.stepper(sharding, model, adapter, task, slices);
 
         int start = 0;
         long trainedTokens = 0;
@@ -215,13 +235,15 @@ final class TrainerLoop {
                 orderEpoch = epoch;
             }
             int b0 = (step % perEpoch) * B;
-            model.zeroGrad();
-            if (adapter != null) {
-                adapter.zeroGrad();
+            if (sharded == null) {
+                model.zeroGrad();
+                if (adapter != null) {
+                    adapter.zeroGrad();
+                }
+                task.zeroExtraGrads();
             }
-            task.zeroExtraGrads();
             long t0 = System.nanoTime();
-            Task.Step result = task.trainBatch(order, b0, B, epoch);
+            Task.Step result = sharded == null ? task.trainBatch(order, b0, B, epoch) : sharded.step(step, order, b0, B, epoch);
             float loss = (float) result.loss();
             tokensSeen += result.inputTokens(); // the examples' tokens, not the padding beside them
             trainedTokens += result.trainedTokens();
