@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SparkTrainingTest {
     static final int SHARDS = 3;
-    static final WaitOptions WAIT = WaitOptions.timeout(Duration.ofSeconds(300)).interval(Duration.ofMillis(50));
+    static final WaitOptions WAIT = WaitOptions.timeout(Duration.ofSeconds(180)).interval(Duration.ofMillis(50));
 
     @TempDir
     static Path dir;
@@ -101,7 +101,7 @@ class SparkTrainingTest {
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws-" + name)).trainingBackend(backend).build()) {
             Dataset d = co.wait(co.datasets().create(chats, Optional.empty(), DatasetsCreateRequest.builder().name("qa")
                     .type(DatasetType.CHAT_FINETUNE_INPUT).build()), WAIT);
-            FinetunedModel done = co.wait(co.finetuning().createFinetunedModel(request(d.id(), baseDir)), WAIT);
+            FinetunedModel done = waitDumping(co, co.finetuning().createFinetunedModel(request(d.id(), baseDir)).finetunedModel());
             assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
             String id = done.id().orElseThrow();
             List<Double> losses = new ArrayList<>();
@@ -111,6 +111,23 @@ class SparkTrainingTest {
                 }
             }
             return new Run(weights(co.finetuning().modelFolder(id)), losses, done.metrics().orElseThrow());
+        }
+    }
+
+    /** Waits for the model; a timeout fails with every thread's stack (what a stuck job was doing). */
+    static FinetunedModel waitDumping(ClientV2 co, FinetunedModel m) {
+        try {
+            return co.wait(m, WAIT);
+        } catch (dev.finetune.WaitTimeoutException e) {
+            StringBuilder sb = new StringBuilder("the fine-tune did not end within " + WAIT.timeout().orElseThrow() + "; threads:\n");
+            Thread.getAllStackTraces().forEach((t, st) -> {
+                sb.append(t.getName()).append(" ").append(t.getState()).append('\n');
+                for (StackTraceElement el : st) {
+                    sb.append("    at ").append(el).append('\n');
+                }
+            });
+            co.finetuning().cancelFinetunedModel(m.id().orElseThrow());
+            throw new AssertionError(sb.toString(), e);
         }
     }
 
