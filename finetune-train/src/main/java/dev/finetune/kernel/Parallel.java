@@ -90,6 +90,7 @@ public final class Parallel {
         @Override
         protected void compute() {
             int forked = 0;
+            Throwable failure = null;
             try {
                 for (int c = 1; c < chunks; c++) {
                     Chunk t = chunkTasks[c - 1];
@@ -101,14 +102,44 @@ public final class Parallel {
                     forked++;
                 }
                 body.run(0, (int) ((long) n / chunks));
-            } finally {
-                // every chunk ends before the tasks can be reused, even when one of them threw
-                for (int c = 0; c < forked; c++) {
-                    chunkTasks[c].quietlyJoin();
+            } catch (Throwable e) {
+                failure = e;
+            }
+            // Every chunk ends before the tasks can be reused, even when one of them threw. Not by join():
+            // a joiner parks on a waiter node that the task's completion unlinks and unparks; a reused task
+            // object can still be finishing the signal of its previous run while this run's joiner links its
+            // node, and that late signal takes the node and wakes the joiner too early, which then parks with
+            // no node left to wake it: a lost wake-up, a step hung for good (seen once in a CI run). So the
+            // chunks still in this thread's queue run here, and the stolen ones are awaited by their status.
+            for (int c = forked - 1; c >= 0; c--) {
+                Chunk t = chunkTasks[c];
+                if (t.tryUnfork()) {
+                    try {
+                        t.body.run(t.from, t.to);
+                    } catch (Throwable e) {
+                        failure = failure == null ? e : failure;
+                    }
+                    continue;
+                }
+                for (int spins = 0; !t.isDone(); spins++) {
+                    if (spins < 256) {
+                        Thread.onSpinWait();
+                    } else {
+                        java.util.concurrent.locks.LockSupport.parkNanos(this, 20_000L);
+                    }
+                }
+                if (t.isCompletedAbnormally() && failure == null) {
+                    failure = t.getException();
                 }
             }
-            for (int c = 0; c < forked; c++) {
-                chunkTasks[c].join(); // rethrows a chunk's exception
+            if (failure instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            if (failure != null) {
+                throw new IllegalStateException(failure);
             }
         }
     }
