@@ -265,8 +265,9 @@ public final class FinetuneCommand implements Runnable {
                 + "yarn): this process is the driver, each step's gradient shards run as Spark tasks; implies --wait. Needs "
                 + "Spark 4.0 on the class path (SPARK_HOME=DIR ./finetune ..., or spark-submit)")
         String sparkMaster;
-        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step "
-                + "(default 8); a local run with FINETUNE_JAVA_OPTS=-Dfinetune.gradientShards=N ends with the same weights")
+        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step, "
+                + "each a Spark task (default 1: the same weights as this command without --spark-master, bit for bit); with N > 1, "
+                + "a local run with FINETUNE_JAVA_OPTS=-Dfinetune.gradientShards=N ends with the same weights")
         Integer gradientShards;
 
         @Override
@@ -340,7 +341,7 @@ public final class FinetuneCommand implements Runnable {
         @Option(names = "--spark-master", paramLabel = "URL", description = "train (or resume) on Apache Spark, as "
                 + "finetune create --spark-master; the same --gradient-shards as the job started with keeps its numbers")
         String sparkMaster;
-        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step (default 8)")
+        @Option(names = "--gradient-shards", paramLabel = "N", description = "with --spark-master: gradient shards per step (default 1)")
         Integer gradientShards;
 
         @Override

@@ -159,6 +159,16 @@ class SparkTrainingTest {
     }
 
     @Test
+    void oneShardPerStepEqualsThePlainLocalRun() throws IOException {
+        Run plain = viaClient("plain", new LocalTrainingBackend());
+        Run one = viaClient("one-shard", SparkTrainingBackend.builder().master("local[2]").shards(1)
+                .conf("spark.ui.enabled", "false").build());
+        assertSameWeights(plain, one);
+        assertEquals(plain.losses(), one.losses(), "per-step training losses");
+        assertEquals(plain.metrics(), one.metrics(), "evaluation metrics");
+    }
+
+    @Test
     void theShardCountIsPartOfTheNumbersNotTheEngine() throws IOException {
         // an unsharded local run sums its passes into one buffer: other floats (so the shard count must be the same to compare)
         Run unsharded = viaClient("unsharded", new LocalTrainingBackend());
