@@ -21,6 +21,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A training step on base-light's shape (4 layers, 256 channels, 4 heads, vocabulary 4096, context 256)
@@ -38,6 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g"})
 public class PackedStepBench {
+    private static final Logger LOG = LoggerFactory.getLogger(PackedStepBench.class);
+
     @Param({"padded", "packed", "packedLong"})
     public String layout;
 
@@ -90,7 +94,7 @@ public class PackedStepBench {
         }
         positions = new int[n];
         lay.positions(positions);
-        System.out.println("layout " + layout + ": " + lay + ", padding_share " + lay.paddingShare() + ", rows per pass " + per);
+        LOG.info("layout {}: {}, padding_share {}, rows per pass {}", layout, lay, lay.paddingShare(), per);
     }
 
     private static int[] seq(int n) {
