@@ -700,6 +700,27 @@ public final class Layers {
         StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
+    /**
+     * Zeroes the gradients of the trainable tensors ({@code trainable[i]} for {@code tensors.get(i)}, laid
+     * out in order in {@code grads}): each run of adjacent trainable tensors is one contiguous range.
+     */
+    static void zeroTrainable(float[] grads, java.util.List<TensorView> tensors, boolean[] trainable) {
+        int i = 0;
+        while (i < tensors.size()) {
+            if (!trainable[i]) {
+                i++;
+                continue;
+            }
+            // a run of trainable tensors is one contiguous range of the buffer
+            int from = tensors.get(i).offset();
+            while (i < tensors.size() && trainable[i]) {
+                i++;
+            }
+            TensorView last = tensors.get(i - 1);
+            Layers.zero(grads, from, last.offset() + last.size() - from);
+        }
+    }
+
     /** x[off, off+n) = 0, in parallel chunks when the run is long (a gradient buffer). */
     public static void zero(float[] x, int off, int n) {
         Parallel.forRange(n, 1 << 18, (from, to) -> java.util.Arrays.fill(x, off + from, off + to, 0f));

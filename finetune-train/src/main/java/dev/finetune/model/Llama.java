@@ -553,20 +553,7 @@ public final class Llama implements CausalLM {
         }
         ensureGrads();
         long t0 = StepProfile.start();
-        int i = 0;
-        while (i < tensors.size()) {
-            if (!trainable[i]) {
-                i++;
-                continue;
-            }
-            // a run of trainable tensors is one contiguous range of the buffer
-            int from = tensors.get(i).offset();
-            while (i < tensors.size() && trainable[i]) {
-                i++;
-            }
-            TensorView last = tensors.get(i - 1);
-            Layers.zero(grads, from, last.offset() + last.size() - from);
-        }
+        Layers.zeroTrainable(grads, tensors, trainable);
         StepProfile.stop(Phase.ZERO_GRAD, t0);
     }
 
