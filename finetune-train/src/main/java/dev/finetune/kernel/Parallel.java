@@ -39,9 +39,14 @@ public final class Parallel {
      * Runs {@code body} over {@code [0, n)} split into at most {@value #CHUNKS_PER_THREAD} x
      * {@link #threads()} contiguous chunks, each at least {@code grain} long (the pool's workers take
      * them as they come, so a busy or descheduled worker does not hold the others up); runs inline when
-     * one chunk suffices or when called from a task of the pool (nested calls do not split again). The
-     * fork/join tasks are the calling thread's own, reused from call to call, so a call allocates nothing
-     * beyond the caller's {@code body}. Bodies must not depend on where the range is cut.
+     * one chunk suffices or when called from a task of the pool (nested calls do not split again).
+     * Bodies must not depend on where the range is cut. Every chunk has ended when this returns, also
+     * when one of them threw; the first exception is then rethrown.
+     *
+     * <p>Each call makes its own task objects (a handful of small ones, nothing next to a kernel's
+     * work). Reusing them from call to call was tried and lost wake-ups: a task's completion can still
+     * be signalling the waiters of its previous run when the next run's joiner starts to wait on it,
+     * and that late signal consumes the new waiter, which then parks for good.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = Math.min(CHUNKS_PER_THREAD * threads(), Math.max(1, n / Math.max(1, grain)));
@@ -49,85 +54,39 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        Region region = REGIONS.get();
-        region.set(body, n, chunks);
-        try {
-            POOL.invoke(region);
-        } finally {
-            region.clear();
-        }
+        POOL.invoke(new Region(body, n, chunks));
     }
 
-    private static final ThreadLocal<Region> REGIONS = ThreadLocal.withInitial(Region::new);
-
-    /** One calling thread's root task and chunk tasks, reinitialised for each call. */
+    /** The root task of one call: forks chunks 1.., runs chunk 0 itself, then waits for the rest. */
     private static final class Region extends RecursiveAction {
-        private final Chunk[] chunkTasks = new Chunk[Math.max(0, CHUNKS_PER_THREAD * Math.max(1, THREADS) - 1)];
-        private RangeBody body;
-        private int n;
-        private int chunks;
+        private final RangeBody body;
+        private final int n;
+        private final int chunks;
 
-        Region() {
-            for (int i = 0; i < chunkTasks.length; i++) {
-                chunkTasks[i] = new Chunk();
-            }
-        }
-
-        void set(RangeBody body, int n, int chunks) {
-            reinitialize();
+        Region(RangeBody body, int n, int chunks) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
         }
 
-        void clear() {
-            body = null;
-            for (Chunk c : chunkTasks) {
-                c.body = null;
-            }
-        }
-
         @Override
         protected void compute() {
-            int forked = 0;
+            Chunk[] forked = new Chunk[chunks - 1];
+            int count = 0;
             Throwable failure = null;
             try {
                 for (int c = 1; c < chunks; c++) {
-                    Chunk t = chunkTasks[c - 1];
-                    t.reinitialize();
-                    t.body = body;
-                    t.from = (int) ((long) n * c / chunks);
-                    t.to = (int) ((long) n * (c + 1) / chunks);
+                    Chunk t = new Chunk(body, (int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
                     t.fork();
-                    forked++;
+                    forked[count++] = t;
                 }
                 body.run(0, (int) ((long) n / chunks));
             } catch (Throwable e) {
                 failure = e;
             }
-            // Every chunk ends before the tasks can be reused, even when one of them threw. Not by join():
-            // a joiner parks on a waiter node that the task's completion unlinks and unparks; a reused task
-            // object can still be finishing the signal of its previous run while this run's joiner links its
-            // node, and that late signal takes the node and wakes the joiner too early, which then parks with
-            // no node left to wake it: a lost wake-up, a step hung for good (seen once in a CI run). So the
-            // chunks still in this thread's queue run here, and the stolen ones are awaited by their status.
-            for (int c = forked - 1; c >= 0; c--) {
-                Chunk t = chunkTasks[c];
-                if (t.tryUnfork()) {
-                    try {
-                        t.body.run(t.from, t.to);
-                    } catch (Throwable e) {
-                        failure = failure == null ? e : failure;
-                    }
-                    continue;
-                }
-                for (int spins = 0; !t.isDone(); spins++) {
-                    if (spins < 256) {
-                        Thread.onSpinWait();
-                    } else {
-                        java.util.concurrent.locks.LockSupport.parkNanos(this, 20_000L);
-                    }
-                }
+            for (int c = count - 1; c >= 0; c--) {
+                Chunk t = forked[c];
+                t.quietlyJoin();
                 if (t.isCompletedAbnormally() && failure == null) {
                     failure = t.getException();
                 }
@@ -145,9 +104,15 @@ public final class Parallel {
     }
 
     private static final class Chunk extends RecursiveAction {
-        RangeBody body;
-        int from;
-        int to;
+        private final RangeBody body;
+        private final int from;
+        private final int to;
+
+        Chunk(RangeBody body, int from, int to) {
+            this.body = body;
+            this.from = from;
+            this.to = to;
+        }
 
         @Override
         protected void compute() {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link Parallel#forRange}: every index run exactly once, whatever the cut, from several calling
- * threads at once (each reuses its own tasks call after call, the pattern that once lost a wake-up), and
+ * threads at once (the pattern that once lost a wake-up when tasks were reused), and
  * a chunk's exception reaches the caller with the other chunks finished first.
  */
 class ParallelTest {
