@@ -49,12 +49,17 @@ public final class Parallel {
      * and that late signal consumes the new waiter, which then parks for good.
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        int chunks = Math.min(CHUNKS_PER_THREAD * threads(), Math.max(1, n / Math.max(1, grain)));
+        int chunks = chunks(n, grain, threads());
         if (chunks <= 1 || ForkJoinTask.inForkJoinPool() && ForkJoinTask.getPool() == POOL) {
             body.run(0, n);
             return;
         }
         POOL.invoke(new Region(body, n, chunks));
+    }
+
+    /** How many chunks {@link #forRange} cuts {@code [0, n)} into with this grain on {@code threads} threads. */
+    static int chunks(int n, int grain, int threads) {
+        return Math.min(CHUNKS_PER_THREAD * threads, Math.max(1, n / Math.max(1, grain)));
     }
 
     /** The root task of one call: forks chunks 1.., runs chunk 0 itself, then waits for the rest. */
