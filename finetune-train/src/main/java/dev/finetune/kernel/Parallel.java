@@ -11,10 +11,12 @@ import java.util.concurrent.RecursiveAction;
 public final class Parallel {
     private static final int THREADS = Integer.getInteger("finetune.threads",
             Runtime.getRuntime().availableProcessors());
+    /** Numbers the workers' names (a worker's pool index is not yet assigned when the factory runs: all were "-0"). */
+    private static final java.util.concurrent.atomic.AtomicInteger WORKERS = new java.util.concurrent.atomic.AtomicInteger();
     private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS),
             pool -> {
                 var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("finetune-kernel-" + t.getPoolIndex());
+                t.setName("finetune-kernel-" + WORKERS.getAndIncrement());
                 t.setDaemon(true);
                 return t;
             }, null, false);

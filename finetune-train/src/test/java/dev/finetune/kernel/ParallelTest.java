@@ -53,6 +53,17 @@ class ParallelTest {
     }
 
     @Test
+    void eachWorkerHasItsOwnName() {
+        java.util.Map<String, java.util.Set<Long>> idsByName = new java.util.concurrent.ConcurrentHashMap<>();
+        for (int call = 0; call < 200; call++) {
+            Parallel.forRange(64 * Parallel.threads(), 1, (from, to) -> idsByName
+                    .computeIfAbsent(Thread.currentThread().getName(), k -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                    .add(Thread.currentThread().getId()));
+        }
+        idsByName.forEach((name, ids) -> assertEquals(1, ids.size(), name + " names threads " + ids));
+    }
+
+    @Test
     void aChunksExceptionReachesTheCallerAndTheNextCallStillWorks() {
         IllegalArgumentException boom = new IllegalArgumentException("chunk failed");
         int n = 64 * Parallel.threads();
