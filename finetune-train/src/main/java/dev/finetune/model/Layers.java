@@ -5,6 +5,7 @@ import dev.finetune.kernel.Gemm;
 import dev.finetune.kernel.Parallel;
 import dev.finetune.kernel.StepProfile;
 import dev.finetune.kernel.StepProfile.Phase;
+import java.util.Arrays;
 
 /**
  * Every layer the model families assemble (GPT-2: embeddings, LayerNorm, Conv1D, GELU; the Llama family:
@@ -281,27 +282,19 @@ public final class Layers {
                     // att (n,n) = q_h (n,hs) · k_kvhᵀ
                     gemm.gemm(false, true, n, n, hs, q, qb + s * qStride, qStride, k, kb + s * kStride, kStride,
                             att, a0, T, false);
+                    // the causal softmax of each row through the float kernels (vectorized max, exp and
+                    // scaling; exp is FloatOps' own, within 2 ulp): a scalar Math.exp per score was about
+                    // half of a SmolLM2-shaped step's attention time
                     for (int t = 0; t < n; t++) {
                         int a = a0 + t * T;
-                        float max = Float.NEGATIVE_INFINITY;
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            float dot = att[a + t2] * scale;
-                            att[a + t2] = dot;
-                            max = Math.max(max, dot);
+                        int len = t + 1;
+                        for (int t2 = 0; t2 < len; t2++) {
+                            att[a + t2] *= scale;
                         }
-                        double sum = 0;
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            float ex = (float) Math.exp(att[a + t2] - max);
-                            att[a + t2] = ex;
-                            sum += ex;
-                        }
-                        float inv = (float) (1.0 / sum);
-                        for (int t2 = 0; t2 <= t; t2++) {
-                            att[a + t2] *= inv;
-                        }
-                        for (int t2 = t + 1; t2 < n; t2++) {
-                            att[a + t2] = 0;
-                        }
+                        float max = OPS.max(att, a, len);
+                        double sum = OPS.sumExp(att, a, len, max);
+                        OPS.expScaled(att, a, att, a, len, max, (float) (1.0 / sum));
+                        Arrays.fill(att, a + len, a + n, 0f);
                     }
                     // out_h (n,hs) = att (n,n) · v_kvh (n,hs)
                     gemm.gemm(false, false, n, hs, n, att, a0, T, v, vb + s * vStride, vStride,
@@ -385,16 +378,12 @@ public final class Layers {
                         gemm.gemm(true, false, n, hs, n, att, a0, T, dout, os, OC, dv, vs, vStride, true);
                         for (int t = 0; t < n; t++) {
                             int a = a0 + t * T;
-                            float dot = 0;
-                            for (int t2 = 0; t2 <= t; t2++) {
-                                dot += att[a + t2] * datt[a + t2];
-                            }
-                            for (int t2 = 0; t2 <= t; t2++) {
+                            int len = t + 1;
+                            float dot = (float) OPS.dot(att, a, datt, a, len);
+                            for (int t2 = 0; t2 < len; t2++) {
                                 datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
                             }
-                            for (int t2 = t + 1; t2 < n; t2++) {
-                                datt[a + t2] = 0;
-                            }
+                            Arrays.fill(datt, a + len, a + n, 0f);
                         }
                         // dq_h (n,hs) += dS (n,n) · k_kvh ; dk_kvh (n,hs) += dSᵀ · q_h
                         gemm.gemm(false, false, n, hs, n, datt, a0, T, k, ks, kStride, dq, qs, qStride, true);
