@@ -9,6 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors (AVX2: 12 accumulators of the 16 registers, enough independent FMAs to cover their latency on
  * both FMA pipes; measured 7-20% faster than 4 rows on an AVX2 EPYC) and 4 with 16 lanes (AVX-512: 4 x 32
  * floats, measured at ~80% of the FMA peak on the AVX-512 machine), or {@code -Dfinetune.gemm.rows=4|6}.
+ * On Java 25 and later the default is 4 rows on 8 lanes too: C2 25 keeps one of the 6-row tile's 12
+ * accumulators on the stack (a load, FMA, store chain every k step, seen in its disassembly), and the
+ * small training config ran at 579-621 tokens/s with 4 rows against 523-527 with 6 on Java 25 (Java 17,
+ * 6 rows: 622 in the same run).
  * Only loaded when {@code jdk.incubator.vector} is present ({@link Kernels} checks before touching this class).
  */
 public final class VectorGemm extends PackedGemm {
@@ -36,7 +40,7 @@ public final class VectorGemm extends PackedGemm {
     }
 
     private static int rows() {
-        return checked(Integer.getInteger("finetune.gemm.rows", L >= 16 ? 4 : 6));
+        return checked(Integer.getInteger("finetune.gemm.rows", L >= 16 || Runtime.version().feature() >= 25 ? 4 : 6));
     }
 
     private static int checked(int rows) {
