@@ -42,28 +42,20 @@ final class PlainMatVec implements MatVecKernel {
 
     @Override
     public void bf16(short[] w, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
-        for (int r = r0; r < r1; r++) {
-            int o = r * cols;
-            float s0 = 0;
-            float s1 = 0;
-            float s2 = 0;
-            float s3 = 0;
-            int c = 0;
-            for (; c + 3 < cols; c += 4) {
-                s0 += MatVecKernel.bf16ToFloat(w[o + c]) * x[xOff + c];
-                s1 += MatVecKernel.bf16ToFloat(w[o + c + 1]) * x[xOff + c + 1];
-                s2 += MatVecKernel.bf16ToFloat(w[o + c + 2]) * x[xOff + c + 2];
-                s3 += MatVecKernel.bf16ToFloat(w[o + c + 3]) * x[xOff + c + 3];
-            }
-            for (; c < cols; c++) {
-                s0 += MatVecKernel.bf16ToFloat(w[o + c]) * x[xOff + c];
-            }
-            y[yOff + r] = (s0 + s1) + (s2 + s3);
-        }
+        halves(true, w, cols, x, xOff, y, yOff, r0, r1);
     }
 
     @Override
     public void f16(short[] w, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
+        halves(false, w, cols, x, xOff, y, yOff, r0, r1);
+    }
+
+    private static float half(boolean brain, short h) {
+        return brain ? MatVecKernel.bf16ToFloat(h) : MatVecKernel.f16ToFloat(h);
+    }
+
+    /** Rows of 16-bit weights (BF16 when {@code brain}, else F16) times x. */
+    private static void halves(boolean brain, short[] w, int cols, float[] x, int xOff, float[] y, int yOff, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             int o = r * cols;
             float s0 = 0;
@@ -72,13 +64,13 @@ final class PlainMatVec implements MatVecKernel {
             float s3 = 0;
             int c = 0;
             for (; c + 3 < cols; c += 4) {
-                s0 += MatVecKernel.f16ToFloat(w[o + c]) * x[xOff + c];
-                s1 += MatVecKernel.f16ToFloat(w[o + c + 1]) * x[xOff + c + 1];
-                s2 += MatVecKernel.f16ToFloat(w[o + c + 2]) * x[xOff + c + 2];
-                s3 += MatVecKernel.f16ToFloat(w[o + c + 3]) * x[xOff + c + 3];
+                s0 += half(brain, w[o + c]) * x[xOff + c];
+                s1 += half(brain, w[o + c + 1]) * x[xOff + c + 1];
+                s2 += half(brain, w[o + c + 2]) * x[xOff + c + 2];
+                s3 += half(brain, w[o + c + 3]) * x[xOff + c + 3];
             }
             for (; c < cols; c++) {
-                s0 += MatVecKernel.f16ToFloat(w[o + c]) * x[xOff + c];
+                s0 += half(brain, w[o + c]) * x[xOff + c];
             }
             y[yOff + r] = (s0 + s1) + (s2 + s3);
         }
