@@ -13,6 +13,11 @@ public final class BlockedGemm extends PackedGemm {
         super(MR, NR);
     }
 
+    /** A blocked GEMM with the given cache blocking (for tests). */
+    BlockedGemm(int kc, int mc, int nc) {
+        super(MR, NR, true, kc, mc, nc);
+    }
+
     @Override
     void kernel(int kc, float[] a, int aStart, int aks, float[] bPack, int bStrip, float[] c, int cOff, int ldc,
                 int rows, int cols, boolean add, float[] tile) {

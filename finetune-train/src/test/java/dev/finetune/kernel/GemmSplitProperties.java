@@ -23,4 +23,23 @@ class GemmSplitProperties {
         assertTrue(chunks >= atLeast, what);
         assertTrue(chunks < 2 * threads || chunks == 1, what);
     }
+
+    /**
+     * The B panels: whole strips, never wider than the pack buffer holds (1.5 ncMax, whole strips), never more of them
+     * than the nearest count of ncMax-wide panels, and as wide as equal panels allow (the last one is not
+     * a sliver that packs A again for a few columns).
+     */
+    @Property(tries = 500)
+    void panelsAreWholeStripsNearTheBlockWidth(@ForAll @IntRange(min = 1, max = 60_000) int width,
+                                               @ForAll @IntRange(min = 1, max = 2048) int nc) {
+        BlockedGemm g = new BlockedGemm(64, 24, nc);
+        int panel = g.panelWidth(width);
+        int panels = (width + panel - 1) / panel;
+        String what = width + " columns, ncMax " + g.ncMax + ": panels of " + panel + " x " + panels;
+        assertTrue(panel % g.nr == 0, what);
+        assertTrue(panel <= g.panelCapacity(), what);
+        assertTrue(panels <= Math.max(1, (width + g.ncMax / 2) / g.ncMax), what);
+        int last = width - (panels - 1) * panel;
+        assertTrue(panels == 1 || last > panel - panels * g.nr, what);
+    }
 }
