@@ -42,4 +42,17 @@ class GemmSplitProperties {
         int last = width - (panels - 1) * panel;
         assertTrue(panels == 1 || last > panel - panels * g.nr, what);
     }
+
+    /** The k slices: equal (to one), never deeper than the pack buffers hold, as few as that allows. */
+    @Property(tries = 500)
+    void kSlicesAreEqualAndAsFewAsTheBuffersAllow(@ForAll @IntRange(min = 1, max = 60_000) int k,
+                                                  @ForAll @IntRange(min = 1, max = 1024) int kc) {
+        BlockedGemm g = new BlockedGemm(kc, 24, 64);
+        int depth = g.depthOf(k);
+        int slices = (k + depth - 1) / depth;
+        String what = k + " deep, kcMax " + kc + ": slices of " + depth + " x " + slices;
+        assertTrue(depth >= 1 && depth <= g.depthCapacity(), what);
+        assertTrue(slices == (k + g.depthCapacity() - 1) / g.depthCapacity(), what);
+        assertTrue(k - (slices - 1) * depth > depth - slices, what);
+    }
 }
