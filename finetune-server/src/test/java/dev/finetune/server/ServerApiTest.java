@@ -220,6 +220,14 @@ class ServerApiTest {
         assertEquals(400, wrongType.status());
         Http.Reply huge = http.post("/v1/tokenize", "{\"model\":\"x\",\"text\":\"" + "a".repeat(70 * 1024) + "\"}");
         assertEquals(413, huge.status(), huge.body());
+        // read to its end and discarded, so the connection carries the answer and stays usable
+        assertTrue(huge.raw().headers().firstValue("connection").filter("close"::equalsIgnoreCase).isEmpty());
+        // far past the socket buffers: answered and closed early, the client would see its write reset, not the 413
+        for (int i = 0; i < 3; i++) {
+            Http.Reply larger = http.post("/v1/tokenize", "{\"model\":\"x\",\"text\":\"" + "a".repeat(4 << 20) + "\"}");
+            assertEquals(413, larger.status(), larger.body());
+            assertTrue(larger.json().path("message").asText().contains("at most 65536"), larger.body());
+        }
         Http.Reply unknown = http.get("/v1/nothing-here");
         assertEquals(404, unknown.status());
     }
