@@ -70,11 +70,9 @@ abstract class PackedGemm implements Gemm {
         this.inPlaceTransA = inPlaceTransA;
         this.mr = mr;
         this.nr = nr;
-        int mcb = this.mcMax;
-        int ncb = this.ncMax;
-        int ncPanel = panelCapacity();
-        int kcDeep = depthCapacity();
-        this.buffers = ThreadLocal.withInitial(() -> new float[][] {new float[mcb * kcDeep], new float[kcDeep * ncPanel], new float[mr * nr]});
+        int aSize = this.mcMax * depthCapacity();
+        int bSize = depthCapacity() * panelCapacity();
+        this.buffers = ThreadLocal.withInitial(() -> new float[][] {new float[aSize], new float[bSize], new float[mr * nr]});
     }
 
     /**
@@ -173,8 +171,8 @@ abstract class PackedGemm implements Gemm {
         float[] bPack = buf[1];
         float[] tile = buf[2];
         // a transposed A with short rows is read in place: for one k step a strip's rows are adjacent,
-        // op(A)[i][p] = a[aOff + p·lda + i]; otherwise A is packed per MC x KC block (a plain A read in place
-        // would be mr streams a row apart, which measured slower)
+        // op(A)[i][p] = a[aOff + p·lda + i]; otherwise A is packed per block of mcMax rows and one k slice
+        // (a plain A read in place would be mr streams a row apart, which measured slower)
         int panel = panelWidth(j1 - j0);
         int depth = depthOf(k);
         for (int jc = j0; jc < j1; jc += panel) {
