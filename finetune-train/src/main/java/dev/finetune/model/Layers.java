@@ -33,6 +33,21 @@ public final class Layers {
     /** Columns per task of the column sums (norm weight and bias gradients). */
     private static final int COLUMN_GRAIN = 32;
 
+    /**
+     * Query rows per band of causal attention: band [r0, r1) needs the scores against keys [0, r1) only,
+     * so the products above the diagonal's bands are skipped (at T = 128 and 64-row bands, 75% of the
+     * square's work). {@code -Dfinetune.attention.rows} changes it (for benches).
+     */
+    static final int ATTENTION_ROWS = attentionRows();
+
+    private static int attentionRows() {
+        int rows = Integer.getInteger("finetune.attention.rows", 64);
+        if (rows < 1) {
+            throw new IllegalArgumentException("finetune.attention.rows must be at least 1, got " + rows);
+        }
+        return rows;
+    }
+
     private Layers() {
     }
 
@@ -262,6 +277,17 @@ public final class Layers {
     public static void attentionForward(float[] out, float[] att, float[] q, int qStride, int qOff,
                                         float[] k, int kStride, int kOff, float[] v, int vStride, int vOff, int[] pos,
                                         int B, int T, int NH, int KVH, int hs) {
+        attentionForward(out, att, q, qStride, qOff, k, kStride, kOff, v, vStride, vOff, pos, B, T, NH, KVH, hs,
+                ATTENTION_ROWS);
+    }
+
+    /** The general form in bands of {@code band} query rows (a band of T or more: the whole square at once). */
+    static void attentionForward(float[] out, float[] att, float[] q, int qStride, int qOff,
+                                 float[] k, int kStride, int kOff, float[] v, int vStride, int vOff, int[] pos,
+                                 int B, int T, int NH, int KVH, int hs, int band) {
+        if (band < 1) {
+            throw new IllegalArgumentException("band must be at least 1 row, got " + band);
+        }
         int group = NH / KVH;
         int OC = NH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
@@ -279,26 +305,32 @@ public final class Layers {
                     e = segmentEnd(pos, b * T, s, T);
                     int n = e - s;
                     int a0 = bh * T * T + s * T + s; // the sequence's (n,n) block, row stride T
-                    // att (n,n) = q_h (n,hs) · k_kvhᵀ
-                    gemm.gemm(false, true, n, n, hs, q, qb + s * qStride, qStride, k, kb + s * kStride, kStride,
-                            att, a0, T, false);
-                    // the causal softmax of each row through the float kernels (vectorized max, exp and
-                    // scaling; exp is FloatOps' own, within 2 ulp): a scalar Math.exp per score was about
-                    // half of a SmolLM2-shaped step's attention time
-                    for (int t = 0; t < n; t++) {
-                        int a = a0 + t * T;
-                        int len = t + 1;
-                        for (int t2 = 0; t2 < len; t2++) {
-                            att[a + t2] *= scale;
+                    // in bands of ATTENTION_ROWS query rows: band [r0, r1) needs keys [0, r1) only
+                    for (int r0 = 0; r0 < n; r0 += band) {
+                        int r1 = Math.min(n, r0 + band);
+                        int rows = r1 - r0;
+                        int ab = a0 + r0 * T;
+                        // att[r0..r1, 0..r1) = q_h rows · k_kvhᵀ
+                        gemm.gemm(false, true, rows, r1, hs, q, qb + (s + r0) * qStride, qStride, k, kb + s * kStride,
+                                kStride, att, ab, T, false);
+                        // the causal softmax of each row through the float kernels (vectorized max, exp and
+                        // scaling; exp is FloatOps' own, within 2 ulp): a scalar Math.exp per score was about
+                        // half of a SmolLM2-shaped step's attention time
+                        for (int t = r0; t < r1; t++) {
+                            int a = a0 + t * T;
+                            int len = t + 1;
+                            for (int t2 = 0; t2 < len; t2++) {
+                                att[a + t2] *= scale;
+                            }
+                            float max = OPS.max(att, a, len);
+                            double sum = OPS.sumExp(att, a, len, max);
+                            OPS.expScaled(att, a, att, a, len, max, (float) (1.0 / sum));
+                            Arrays.fill(att, a + len, a + n, 0f);
                         }
-                        float max = OPS.max(att, a, len);
-                        double sum = OPS.sumExp(att, a, len, max);
-                        OPS.expScaled(att, a, att, a, len, max, (float) (1.0 / sum));
-                        Arrays.fill(att, a + len, a + n, 0f);
+                        // out_h rows = att[r0..r1, 0..r1) · v_kvh[0..r1)
+                        gemm.gemm(false, false, rows, hs, r1, att, ab, T, v, vb + s * vStride, vStride,
+                                out, ob + (s + r0) * OC, OC, false);
                     }
-                    // out_h (n,hs) = att (n,n) · v_kvh (n,hs)
-                    gemm.gemm(false, false, n, hs, n, att, a0, T, v, vb + s * vStride, vStride,
-                            out, ob + s * OC, OC, false);
                 }
             }
         });
@@ -351,6 +383,18 @@ public final class Layers {
     public static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] datt, float[] dout, float[] att,
                                          float[] q, int qStride, int qOff, float[] k, int kStride, int kOff,
                                          float[] v, int vStride, int vOff, int[] pos, int B, int T, int NH, int KVH, int hs) {
+        attentionBackward(dq, dk, dv, datt, dout, att, q, qStride, qOff, k, kStride, kOff, v, vStride, vOff, pos,
+                B, T, NH, KVH, hs, ATTENTION_ROWS);
+    }
+
+    /** The general gradient in bands of {@code band} query rows, as {@link #attentionForward} with a band. */
+    static void attentionBackward(float[] dq, float[] dk, float[] dv, float[] datt, float[] dout, float[] att,
+                                  float[] q, int qStride, int qOff, float[] k, int kStride, int kOff,
+                                  float[] v, int vStride, int vOff, int[] pos, int B, int T, int NH, int KVH, int hs,
+                                  int band) {
+        if (band < 1) {
+            throw new IllegalArgumentException("band must be at least 1 row, got " + band);
+        }
         int group = NH / KVH;
         int OC = NH * hs;
         float scale = (float) (1.0 / Math.sqrt(hs));
@@ -373,21 +417,29 @@ public final class Layers {
                         int ks = kb + s * kStride;
                         int vs = vb + s * vStride;
                         int os = ob + s * OC;
-                        // dP (n,n) = dout_h (n,hs) · v_kvhᵀ ; dv_kvh (n,hs) += Pᵀ · dout_h
-                        gemm.gemm(false, true, n, n, hs, dout, os, OC, v, vs, vStride, datt, a0, T, false);
-                        gemm.gemm(true, false, n, hs, n, att, a0, T, dout, os, OC, dv, vs, vStride, true);
-                        for (int t = 0; t < n; t++) {
-                            int a = a0 + t * T;
-                            int len = t + 1;
-                            float dot = (float) OPS.dot(att, a, datt, a, len);
-                            for (int t2 = 0; t2 < len; t2++) {
-                                datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
+                        // in the forward pass's bands: band [r0, r1) of query rows touches keys [0, r1) only
+                        for (int r0 = 0; r0 < n; r0 += band) {
+                            int r1 = Math.min(n, r0 + band);
+                            int rows = r1 - r0;
+                            int ab = a0 + r0 * T;
+                            // dP rows (rows,r1) = dout_h rows · v_kvh[0..r1)ᵀ ; dv_kvh[0..r1) += P rowsᵀ · dout_h rows
+                            gemm.gemm(false, true, rows, r1, hs, dout, os + r0 * OC, OC, v, vs, vStride, datt, ab, T, false);
+                            gemm.gemm(true, false, r1, hs, rows, att, ab, T, dout, os + r0 * OC, OC, dv, vs, vStride, true);
+                            for (int t = r0; t < r1; t++) {
+                                int a = a0 + t * T;
+                                int len = t + 1;
+                                float dot = (float) OPS.dot(att, a, datt, a, len);
+                                for (int t2 = 0; t2 < len; t2++) {
+                                    datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
+                                }
+                                Arrays.fill(datt, a + len, a + r1, 0f);
                             }
-                            Arrays.fill(datt, a + len, a + n, 0f);
+                            // dq_h rows += dS rows · k_kvh[0..r1) ; dk_kvh[0..r1) += dS rowsᵀ · q_h rows
+                            gemm.gemm(false, false, rows, hs, r1, datt, ab, T, k, ks, kStride, dq, qs + r0 * qStride,
+                                    qStride, true);
+                            gemm.gemm(true, false, r1, hs, rows, datt, ab, T, q, qs + r0 * qStride, qStride, dk, ks,
+                                    kStride, true);
                         }
-                        // dq_h (n,hs) += dS (n,n) · k_kvh ; dk_kvh (n,hs) += dSᵀ · q_h
-                        gemm.gemm(false, false, n, hs, n, datt, a0, T, k, ks, kStride, dq, qs, qStride, true);
-                        gemm.gemm(true, false, n, hs, n, datt, a0, T, q, qs, qStride, dk, ks, kStride, true);
                     }
                 }
             }

@@ -109,6 +109,17 @@ class LlamaLayersGradientTest {
 
     @Test
     void groupedQueryAttentionBackwardMatchesFiniteDifferences() {
+        groupedQueryAttentionBackwardMatchesFiniteDifferences(Layers.ATTENTION_ROWS);
+    }
+
+    /** In bands of 1 and 3 query rows (the band loop's edges: every row its own band, a short last band). */
+    @Test
+    void bandedAttentionBackwardMatchesFiniteDifferences() {
+        groupedQueryAttentionBackwardMatchesFiniteDifferences(1);
+        groupedQueryAttentionBackwardMatchesFiniteDifferences(3);
+    }
+
+    private void groupedQueryAttentionBackwardMatchesFiniteDifferences(int band) {
         Random r = new Random(3);
         int B = 2;
         int T = 4;
@@ -124,14 +135,15 @@ class LlamaLayersGradientTest {
         float[] out = new float[B * T * Q];
         float[] att = new float[B * NH * T * T];
         Loss loss = () -> {
-            Layers.attentionForward(out, att, q, Q, 0, k, KV, 0, v, KV, 0, B, T, NH, KVH, hs);
+            Layers.attentionForward(out, att, q, Q, 0, k, KV, 0, v, KV, 0, null, B, T, NH, KVH, hs, band);
             return dot(w, out, out.length);
         };
         loss.at();
         float[] dq = new float[q.length];
         float[] dk = new float[k.length];
         float[] dv = new float[v.length];
-        Layers.attentionBackward(dq, dk, dv, new float[B * NH * T * T], w, att, q, Q, 0, k, KV, 0, v, KV, 0, B, T, NH, KVH, hs);
+        Layers.attentionBackward(dq, dk, dv, new float[B * NH * T * T], w, att, q, Q, 0, k, KV, 0, v, KV, 0, null, B, T,
+                NH, KVH, hs, band);
         checkAgainstFiniteDifferences("d q", q, dq, loss);
         checkAgainstFiniteDifferences("d k", k, dk, loss);
         checkAgainstFiniteDifferences("d v", v, dv, loss);
