@@ -18,4 +18,21 @@ public interface Gemm {
               float[] b, int bOff, int ldb,
               float[] c, int cOff, int ldc,
               boolean accumulate);
+
+    /**
+     * As {@link #gemm(boolean, boolean, int, int, int, float[], int, int, float[], int, int, float[], int, int,
+     * boolean) gemm} with B held in BF16: each {@code short} the upper 16 bits of a float (a checkpoint's
+     * bfloat16 weights as stored), widened exactly as it is read, so the result is bit for bit that of the
+     * float overload on the widened B. For frozen 16-bit weights that stay 2 bytes a weight in memory.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float[] a, int aOff, int lda,
+              short[] b, int bOff, int ldb,
+              float[] c, int cOff, int ldc,
+              boolean accumulate);
+
+    /** The float a BF16 bit pattern stands for (exact: BF16 is float with the low 16 mantissa bits zero). */
+    static float bf16(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
 }

@@ -12,12 +12,31 @@ public final class NaiveGemm implements Gemm {
                      float[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc,
                      boolean accumulate) {
+        run(transA, transB, m, n, k, a, aOff, lda, i -> b[i], bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float[] a, int aOff, int lda,
+                     short[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc,
+                     boolean accumulate) {
+        run(transA, transB, m, n, k, a, aOff, lda, i -> Gemm.bf16(b[i]), bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /** B's element at an index of its array, in whatever type B is stored. */
+    private interface Element {
+        float at(int index);
+    }
+
+    private static void run(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                            Element b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double sum = 0;
                 for (int p = 0; p < k; p++) {
                     float av = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-                    float bv = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    float bv = b.at(transB ? bOff + j * ldb + p : bOff + p * ldb + j);
                     sum += (double) av * bv;
                 }
                 int ci = cOff + i * ldc + j;

@@ -87,6 +87,19 @@ abstract class PackedGemm implements Gemm {
     @Override
     public final void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
                            int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        run(transA, transB, m, n, k, a, aOff, lda, b, null, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /** B in BF16: the same blocking and kernel, B widened to float as it is packed (see {@link #packB16}). */
+    @Override
+    public final void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, short[] b,
+                           int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        run(transA, transB, m, n, k, a, aOff, lda, null, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    /** The product with B in exactly one of {@code b} (float) and {@code b16} (BF16). */
+    private void run(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                     short[] b16, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
         if (m <= 0 || n <= 0) {
             return;
         }
@@ -107,14 +120,14 @@ abstract class PackedGemm implements Gemm {
             Parallel.forRange(strips, splitGrain(strips, threads, Math.max(1, 64 / nr)), (s0, s1) -> {
                 int j0 = s0 * nr;
                 int j1 = Math.min(n, s1 * nr);
-                block(transA, transB, 0, m, j0, j1, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+                block(transA, transB, 0, m, j0, j1, k, a, aOff, lda, b, b16, bOff, ldb, c, cOff, ldc, accumulate);
             });
         } else {
             int strips = (m + mr - 1) / mr;
             Parallel.forRange(strips, splitGrain(strips, threads, 4), (s0, s1) -> {
                 int i0 = s0 * mr;
                 int i1 = Math.min(m, s1 * mr);
-                block(transA, transB, i0, i1, 0, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+                block(transA, transB, i0, i1, 0, n, k, a, aOff, lda, b, b16, bOff, ldb, c, cOff, ldc, accumulate);
             });
         }
     }
@@ -165,7 +178,8 @@ abstract class PackedGemm implements Gemm {
 
     /** C[i0..i1, j0..j1) (+)= op(A)[i0..i1, :] · op(B)[:, j0..j1) on the calling thread. */
     private void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float[] a, int aOff,
-                       int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+                       int lda, float[] b, short[] b16, int bOff, int ldb, float[] c, int cOff, int ldc,
+                       boolean accumulate) {
         float[][] buf = buffers.get();
         float[] aPack = buf[0];
         float[] bPack = buf[1];
@@ -180,7 +194,11 @@ abstract class PackedGemm implements Gemm {
             for (int pc = 0; pc < k; pc += depth) {
                 int kc = Math.min(depth, k - pc);
                 boolean add = accumulate || pc > 0;
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
+                if (b16 == null) {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, bPack);
+                } else {
+                    packB16(transB, b16, bOff, ldb, pc, kc, jc, nc, bPack);
+                }
                 for (int ic = i0; ic < i1; ic += mcMax) {
                     int mc = Math.min(mcMax, i1 - ic);
                     int full = transA && inPlaceTransA && lda <= IN_PLACE_MAX_LDA ? mc / mr * mr : 0;
@@ -320,6 +338,51 @@ abstract class PackedGemm implements Gemm {
                             bPack[base + p * nr + j] = b[src + p];
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * One row of a plain BF16 B's full strips, widened, into the pack (as {@link #packRow}). Subclasses with
+     * vector widening override it.
+     */
+    void packRow16(short[] b, int src, float[] bPack, int dst, int strips, int stripSize) {
+        for (int s = 0; s < strips; s++) {
+            int from = src + s * nr;
+            int to = dst + s * stripSize;
+            for (int j = 0; j < nr; j++) {
+                bPack[to + j] = Gemm.bf16(b[from + j]);
+            }
+        }
+    }
+
+    /**
+     * {@link #packB} for a BF16 B: the same layout, each value widened as it is copied (exact), so the
+     * kernel and its results are those of the float B. A plain B row by row through {@link #packRow16}, a
+     * transposed one column of op(B) (a row of B) at a time.
+     */
+    private void packB16(boolean transB, short[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] bPack) {
+        int strips = (nc + nr - 1) / nr;
+        int stripSize = kc * nr;
+        int first = 0;
+        if (!transB) {
+            int full = nc / nr;
+            for (int p = 0; p < kc; p++) {
+                packRow16(b, bOff + (p0 + p) * ldb + j0, bPack, p * nr, full, stripSize);
+            }
+            first = full;
+        }
+        for (int s = first; s < strips; s++) {
+            int base = s * stripSize;
+            int cols = Math.min(nr, nc - s * nr);
+            int jStart = j0 + s * nr;
+            for (int j = 0; j < nr; j++) {
+                // op(B)[p][jStart + j]: along a row of B when transposed, down a column of it when not
+                int src = transB ? bOff + (jStart + j) * ldb + p0 : bOff + p0 * ldb + jStart + j;
+                int step = transB ? 1 : ldb;
+                for (int p = 0; p < kc; p++) {
+                    bPack[base + p * nr + j] = j < cols ? Gemm.bf16(b[src + p * step]) : 0f;
                 }
             }
         }

@@ -99,6 +99,43 @@ class GemmProperties {
         }
     }
 
+    /**
+     * B in BF16 gives, bit for bit, what the same GEMM gives on B widened to float (the widening is exact
+     * and happens in the pack, before any arithmetic), for every kernel, the naive one included; and
+     * outside C nothing is written.
+     */
+    @Property(tries = 150)
+    void bf16BIsTheWidenedFloatB(@ForAll @IntRange(min = 1, max = 70) int m, @ForAll @IntRange(min = 1, max = 70) int n,
+                                 @ForAll @IntRange(min = 1, max = 300) int k, @ForAll boolean transA,
+                                 @ForAll boolean transB, @ForAll boolean accumulate, @ForAll long seed) {
+        Random r = new Random(seed);
+        int pad = 3;
+        int lda = (transA ? m : k) + r.nextInt(4);
+        int ldb = (transB ? k : n) + r.nextInt(4);
+        int ldc = n + r.nextInt(4);
+        float[] a = random(r, pad + (transA ? k : m) * lda);
+        short[] b16 = new short[pad + (transB ? n : k) * ldb];
+        float[] b = new float[b16.length];
+        for (int i = 0; i < b16.length; i++) {
+            b16[i] = (short) (Float.floatToRawIntBits(r.nextFloat() * 2 - 1) >>> 16);
+            b[i] = Float.intBitsToFloat((b16[i] & 0xFFFF) << 16);
+        }
+        float[] c0 = random(r, pad + m * ldc);
+        List<Gemm> gemms = new ArrayList<>(fast());
+        gemms.add(new NaiveGemm());
+        for (Gemm g : gemms) {
+            float[] expected = c0.clone();
+            g.gemm(transA, transB, m, n, k, a, pad, lda, b, pad, ldb, expected, pad, ldc, accumulate);
+            float[] c = c0.clone();
+            g.gemm(transA, transB, m, n, k, a, pad, lda, b16, pad, ldb, c, pad, ldc, accumulate);
+            for (int i = 0; i < c.length; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(c[i]),
+                        g.getClass().getSimpleName() + " m=" + m + " n=" + n + " k=" + k + " tA=" + transA + " tB="
+                                + transB + " acc=" + accumulate + " at " + i);
+            }
+        }
+    }
+
     static float[] random(Random r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
