@@ -101,6 +101,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--intermediate", defaultValue = "0", description = "llama: MLP width, 0 for 4 x hidden (default ${DEFAULT-VALUE})") int intermediate;
         @Option(names = "--lora-rank", defaultValue = "0",
                 description = "> 0: LoRA of this rank (alpha 2r) on q/v with the base frozen (default ${DEFAULT-VALUE})") int loraRank;
+        @Option(names = "--base-dtype", defaultValue = "f32",
+                description = "llama with --lora-rank: f32, or bf16 to hold the frozen base's matrices in BF16, 2 bytes a weight "
+                        + "(default ${DEFAULT-VALUE})") String baseDtype;
         @Option(names = "--vocab", defaultValue = "50257", description = "vocab_size (default ${DEFAULT-VALUE})") int vocab;
         @Option(names = "--ctx", defaultValue = "256", description = "context length, n_positions (default ${DEFAULT-VALUE})") int ctx;
         @Option(names = "--batch", defaultValue = "8", description = "sequences per step (default ${DEFAULT-VALUE})") int batch;
@@ -122,7 +125,18 @@ public final class BenchCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--seq " + seq + " exceeds --ctx " + ctx);
             }
             PrintWriter out = spec.commandLine().getOut();
+            if (!baseDtype.equals("f32") && !baseDtype.equals("bf16")) {
+                throw new ParameterException(spec.commandLine(), "--base-dtype " + baseDtype + " is not known (f32, bf16)");
+            }
+            boolean bf16Base = baseDtype.equals("bf16");
+            if (bf16Base && (!family.equals("llama") || loraRank <= 0)) {
+                throw new ParameterException(spec.commandLine(), "--base-dtype bf16 needs --family llama and --lora-rank > 0 "
+                        + "(a BF16 base is held frozen)");
+            }
             CausalLM model = randomModel(family, layers, heads, kvHeads, channels, intermediate, vocab, ctx, 1);
+            if (bf16Base) {
+                model = ((Llama) model).toFrozenBf16();
+            }
             AdamW opt;
             LoraAdapter lora = null;
             if (loraRank > 0) {
@@ -134,7 +148,8 @@ public final class BenchCommand implements Runnable {
                 opt = AdamW.withDefaults(model.optimizerSlices(CausalLM.decayMatricesOnly()), 0.01f);
             }
             out.printf("model: %s; batch %d x %d; %s; %d threads; %s%n", describe(model), batch, seq,
-                    loraRank > 0 ? "LoRA rank " + loraRank + " on " + lora.targetModules() : "full fine-tuning",
+                    loraRank > 0 ? "LoRA rank " + loraRank + " on " + lora.targetModules() + (bf16Base ? ", base frozen in BF16" : "")
+                            : "full fine-tuning",
                     Parallel.threads(), Kernels.gemm().getClass().getSimpleName());
             out.flush();
             SplittableRandom rnd = new SplittableRandom(7);

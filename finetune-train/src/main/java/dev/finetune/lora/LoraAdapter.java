@@ -281,6 +281,10 @@ public final class LoraAdapter implements CausalLM.Adapter {
 
     /** Adds {@code scale · B·A} into the base weights, after which the model alone equals model + adapter. */
     public void mergeInto(CausalLM model) {
+        if (model instanceof dev.finetune.model.Llama llama && llama.isFrozenBf16()) {
+            throw new IllegalStateException("cannot merge into a model whose matrices are held frozen in BF16 "
+                    + "(Llama.frozenBf16): merge into the base loaded in float (LlamaCheckpoint.load)");
+        }
         float[] w = model.parameters();
         for (Piece p : pieces) {
             LinearLayer l = p.layer;

@@ -537,6 +537,18 @@ public final class Layers {
         StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
     }
 
+    /** out[r] = emb[tokens[r]] widened from the BF16 rows at {@code w16[wOff ..]}. */
+    public static void embeddingForward(float[] out, int[] tokens, short[] w16, int wOff, int N, int C) {
+        long t0 = StepProfile.start();
+        for (int r = 0; r < N; r++) {
+            int src = wOff + tokens[r] * C;
+            for (int i = 0; i < C; i++) {
+                out[r * C + i] = Gemm.bf16(w16[src + i]);
+            }
+        }
+        StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
+    }
+
     /** demb[tokens[r]] += dout[r]. */
     public static void embeddingBackward(float[] g, int dwOff, float[] dout, int[] tokens, int N, int C) {
         long t0 = StepProfile.start();
@@ -609,6 +621,35 @@ public final class Layers {
         }
         gemm.gemm(false, true, N, OC, C, inp, 0, C, p, wOff, C, out, 0, OC, bOff >= 0);
         StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
+    }
+
+    /** {@link #linearForward} with the weight (OC,C) in BF16 at {@code w16[wOff ..]}, the bias (float) at {@code bias[bOff ..]}. */
+    public static void linearForward(Gemm gemm, float[] out, float[] inp, short[] w16, int wOff, float[] bias, int bOff,
+                                     int N, int C, int OC) {
+        long t0 = StepProfile.start();
+        if (bOff >= 0) {
+            for (int r = 0; r < N; r++) {
+                System.arraycopy(bias, bOff, out, r * OC, OC);
+            }
+        }
+        gemm.gemm(false, true, N, OC, C, inp, 0, C, w16, wOff, C, out, 0, OC, bOff >= 0);
+        StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
+    }
+
+    /**
+     * The backward of a frozen BF16 weight's {@link #linearForward}: dinp (N,C) (+)= dout · weight (skipped
+     * when dinp is null), dbias (OC) += column sums of dout when {@code dbOff} is not -1; no weight gradient.
+     */
+    public static void linearBackward(Gemm gemm, float[] dinp, boolean accumulate, float[] g, int dbOff, float[] dout,
+                                      short[] w16, int wOff, int N, int C, int OC) {
+        if (dinp != null) {
+            long t0 = StepProfile.start();
+            gemm.gemm(false, false, N, C, OC, dout, 0, OC, w16, wOff, C, dinp, 0, C, accumulate);
+            StepProfile.stop(Phase.MATMUL_BACKWARD_INPUT, t0, 2.0 * N * C * OC);
+        }
+        if (dbOff >= 0) {
+            biasBackward(g, dbOff, dout, N, OC, 0, OC);
+        }
     }
 
     /**

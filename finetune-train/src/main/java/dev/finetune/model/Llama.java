@@ -41,6 +41,11 @@ public final class Llama implements CausalLM {
     private final LlamaConfig config;
     private final Gemm gemm;
     private final float[] params;
+    /**
+     * The frozen 16-bit mode's matrices (embedding, the seven linears, an untied head) as BF16 bits at
+     * their offsets; null in the ordinary mode. See {@link #frozenBf16}.
+     */
+    private final short[] params16;
     private float[] grads;
     private final List<TensorView> tensors;
     private final Map<String, Integer> indexByName;
@@ -99,7 +104,20 @@ public final class Llama implements CausalLM {
     }
 
     public Llama(LlamaConfig config, Gemm gemm) {
-        this(config, gemm, true);
+        this(config, gemm, true, false);
+    }
+
+    /**
+     * A model whose matrices are frozen and held in BF16, 2 bytes a weight (fill them through
+     * {@link #parameters16()}, the norms and biases, in float, through {@link #parameters()}): for LoRA on
+     * a BF16 base, which then trains in half the memory of its float copy and computes, bit for bit, what
+     * the float model holding the same (widened) weights computes; the products widen B as they pack it.
+     * Its matrices cannot be made trainable. In this mode the layout puts the norms and biases first, in
+     * {@code [0, }{@link #parameters()}{@code .length)}, and the matrices after them, so a matrix's
+     * {@link TensorView#offset()} indexes {@link #parameters16()} and a norm's or bias's the float array.
+     */
+    public static Llama frozenBf16(LlamaConfig config) {
+        return new Llama(config, Kernels.gemm(), true, true);
     }
 
     /**
@@ -107,10 +125,10 @@ public final class Llama implements CausalLM {
      * flat buffer (no weights allocated: for loaders that keep the weights elsewhere).
      */
     public static List<TensorView> layout(LlamaConfig config) {
-        return new Llama(config, null, false).tensors;
+        return new Llama(config, null, false, false).tensors;
     }
 
-    private Llama(LlamaConfig config, Gemm gemm, boolean allocate) {
+    private Llama(LlamaConfig config, Gemm gemm, boolean allocate, boolean bf16Matrices) {
         this.config = config;
         this.gemm = gemm;
         long count = config.parameterCount();
@@ -124,11 +142,19 @@ public final class Llama implements CausalLM {
         int KV = config.kvDim();
         int I = config.intermediateSize();
         List<TensorView> list = new ArrayList<>();
-        int[] next = {0};
+        // next[0] places vectors (norms, biases), next[1] matrices: one sequence in HF order, or, with the
+        // matrices in BF16, the vectors first and the matrices after them
+        long vectors = (long) L * 2 * C + C + (config.qkvBias() ? (long) L * (Qd + 2 * KV) : 0)
+                + (config.oBias() ? (long) L * C : 0);
+        int[] next = {0, (int) vectors};
         java.util.function.BiFunction<String, int[], Integer> add = (name, shape) -> {
-            TensorView v = new TensorView(name, next[0], shape);
+            int slot = bf16Matrices && shape.length == 2 ? 1 : 0;
+            TensorView v = new TensorView(name, next[slot], shape);
             list.add(v);
-            next[0] += v.size();
+            next[slot] += v.size();
+            if (!bf16Matrices) {
+                next[1] = next[0];
+            }
             return v.offset();
         };
         embed = add.apply("model.embed_tokens.weight", new int[] {config.vocabSize(), C});
@@ -172,8 +198,9 @@ public final class Llama implements CausalLM {
         }
         normf = add.apply("model.norm.weight", new int[] {C});
         head = config.tiedEmbeddings() ? embed : add.apply("lm_head.weight", new int[] {config.vocabSize(), C});
-        if (next[0] != count) {
-            throw new IllegalStateException("layout holds " + next[0] + " weights, config says " + count);
+        if (next[1] != count || bf16Matrices && next[0] != vectors) {
+            throw new IllegalStateException("layout holds " + next[1] + " weights (" + next[0] + " in vectors), config says "
+                    + count + " (" + vectors + ")");
         }
         tensors = Collections.unmodifiableList(list);
         Map<String, Integer> byName = new LinkedHashMap<>();
@@ -182,9 +209,11 @@ public final class Llama implements CausalLM {
         }
         indexByName = Collections.unmodifiableMap(byName);
         linears = Collections.unmodifiableList(lin);
-        params = allocate ? new float[(int) count] : null;
+        params = allocate ? new float[bf16Matrices ? (int) vectors : (int) count] : null;
+        params16 = allocate && bf16Matrices ? new short[(int) count] : null;
         trainable = new boolean[list.size()];
-        Arrays.fill(trainable, true);
+        // a frozen-BF16 model starts with nothing trainable (its matrices never are); the ordinary one all
+        Arrays.fill(trainable, !bf16Matrices);
         float[][] rope = ropeTables(config);
         cos = rope[0];
         sin = rope[1];
@@ -236,6 +265,54 @@ public final class Llama implements CausalLM {
         return params;
     }
 
+    /** Whether the matrices are frozen and held in BF16 ({@link #frozenBf16}). */
+    public boolean isFrozenBf16() {
+        return params16 != null;
+    }
+
+    /**
+     * The BF16 bits of the matrices of a {@link #frozenBf16} model, at their tensors' offsets (the slots
+     * below {@link #parameters()}{@code .length} unused). Fill them before the first pass; after it, the
+     * model reads them as they are.
+     */
+    public short[] parameters16() {
+        if (params16 == null) {
+            throw new IllegalStateException("this model holds its weights in float: parameters() (parameters16() is "
+                    + "for a model made by Llama.frozenBf16)");
+        }
+        return params16;
+    }
+
+    /**
+     * This model with its matrices frozen in BF16 (rounded to nearest even, exact for weights that came from
+     * a BF16 checkpoint) and its norms and biases copied; nothing of it trainable. The adapter is not carried.
+     */
+    public Llama toFrozenBf16() {
+        if (params16 != null) {
+            return this;
+        }
+        Llama m = frozenBf16(config);
+        for (int i = 0; i < tensors.size(); i++) {
+            TensorView v = tensors.get(i);
+            TensorView w = m.tensors.get(i);
+            if (v.rank() == 2) {
+                for (int j = 0; j < v.size(); j++) {
+                    m.params16[w.offset() + j] = (short) dev.finetune.safetensors.HalfFloats.floatToBf16(params[v.offset() + j]);
+                }
+            } else {
+                System.arraycopy(params, v.offset(), m.params, w.offset(), v.size());
+            }
+        }
+        return m;
+    }
+
+    private void requireFloatWeights(String what) {
+        if (params16 != null) {
+            throw new IllegalStateException(what + " needs the weights in float; this model holds its matrices frozen in BF16 "
+                    + "(Llama.frozenBf16): load the checkpoint with LlamaCheckpoint.load for it");
+        }
+    }
+
     @Override
     public float[] gradients() {
         ensureGrads();
@@ -284,6 +361,10 @@ public final class Llama implements CausalLM {
     @Override
     public void setTrainable(String name, boolean value) {
         int i = index(name);
+        if (value && params16 != null && tensors.get(i).rank() == 2) {
+            throw new IllegalStateException("\"" + name + "\" is held frozen in BF16 (Llama.frozenBf16) and cannot train; "
+                    + "load the model in float (LlamaCheckpoint.load) to train its matrices");
+        }
         trainable[i] = value;
         if (!value && grads != null) {
             TensorView v = tensors.get(i);
@@ -294,6 +375,10 @@ public final class Llama implements CausalLM {
 
     @Override
     public void setAllTrainable(boolean value) {
+        if (value && params16 != null) {
+            throw new IllegalStateException("the matrices of this model are held frozen in BF16 (Llama.frozenBf16) and "
+                    + "cannot train; load the model in float (LlamaCheckpoint.load) for full fine-tuning");
+        }
         Arrays.fill(trainable, value);
         if (!value && grads != null) {
             Arrays.fill(grads, 0f);
@@ -337,15 +422,27 @@ public final class Llama implements CausalLM {
         if (off < 0) {
             return -1;
         }
-        int i = Arrays.binarySearch(offsets(), off);
-        return i >= 0 && trainable[i] ? off : -1;
+        int[][] table = offsets();
+        int i = Arrays.binarySearch(table[0], off);
+        return i >= 0 && trainable[table[1][i]] ? off : -1;
     }
 
-    private int[] offsetTable;
+    /** {sorted offsets, the tensor index at each}: the frozen-BF16 layout is not in tensor order. */
+    private int[][] offsetTable;
 
-    private int[] offsets() {
+    private int[][] offsets() {
         if (offsetTable == null) {
-            offsetTable = tensors.stream().mapToInt(TensorView::offset).toArray();
+            Integer[] order = new Integer[tensors.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, java.util.Comparator.comparingInt(i -> tensors.get(i).offset()));
+            int[][] t = new int[2][order.length];
+            for (int i = 0; i < order.length; i++) {
+                t[0][i] = tensors.get(order[i]).offset();
+                t[1][i] = order[i];
+            }
+            offsetTable = t;
         }
         return offsetTable;
     }
@@ -380,7 +477,11 @@ public final class Llama implements CausalLM {
         }
         // logits (BT,V) = normf (BT,C) · headᵀ, head (V,C)
         long th = StepProfile.start();
-        gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, head, C, a.logits, 0, V, false);
+        if (params16 != null) {
+            gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params16, head, C, a.logits, 0, V, false);
+        } else {
+            gemm.gemm(false, true, BT, V, C, a.lnf, 0, C, params, head, C, a.logits, 0, V, false);
+        }
         StepProfile.stop(Phase.HEAD_FORWARD, th, 2.0 * BT * V * C);
         logitsValid = true;
         hiddenValid = false;
@@ -501,7 +602,11 @@ public final class Llama implements CausalLM {
         int[] pos = packed ? a.positions : null;
         batch = B;
         seqLen = T;
-        Layers.embeddingForward(a.encoded, a.tokens, params, embed, BT, C);
+        if (params16 != null) {
+            Layers.embeddingForward(a.encoded, a.tokens, params16, embed, BT, C);
+        } else {
+            Layers.embeddingForward(a.encoded, a.tokens, params, embed, BT, C);
+        }
         float[] x = a.encoded;
         for (int l = 0; l < L; l++) {
             Layers.rmsnormForward(a.ln1[l], a.rstd1[l], x, params, ln1[l], BT, C, eps);
@@ -527,7 +632,11 @@ public final class Llama implements CausalLM {
     }
 
     private void linear(int index, float[] out, float[] inp, int w, int b, int N, int in, int outDim) {
-        Layers.linearForward(gemm, out, inp, params, w, b, N, in, outDim);
+        if (params16 != null) {
+            Layers.linearForward(gemm, out, inp, params16, w, params, b, N, in, outDim);
+        } else {
+            Layers.linearForward(gemm, out, inp, params, w, b, N, in, outDim);
+        }
         if (adapter != null) {
             long t0 = StepProfile.start();
             adapter.forward(index, out, inp, N);
@@ -538,7 +647,11 @@ public final class Llama implements CausalLM {
     /** The linear layer's backward (dinp overwritten unless {@code accumulate}; null skips it), then the adapter's. */
     private void linearBack(int index, float[] gr, float[] dinp, boolean accumulate, float[] dout, float[] inp, int w, int b,
                             int N, int in, int outDim) {
-        Layers.linearBackward(gemm, dinp, accumulate, gr, g(w), g(b), dout, inp, params, w, N, in, outDim);
+        if (params16 != null) {
+            Layers.linearBackward(gemm, dinp, accumulate, gr, g(b), dout, params16, w, N, in, outDim);
+        } else {
+            Layers.linearBackward(gemm, dinp, accumulate, gr, g(w), g(b), dout, inp, params, w, N, in, outDim);
+        }
         if (adapter != null) {
             long t0 = StepProfile.start();
             adapter.backward(index, dinp, dout, inp, N);
@@ -589,7 +702,11 @@ public final class Llama implements CausalLM {
         Layers.crossEntropyBackward(dlogits, a.logits, a.lse, a.targets, IGNORE_INDEX, scale, BT, V);
         // dlnf (BT,C) = dlogits (BT,V) · head (V,C); dhead (V,C) += dlogitsᵀ · lnf
         long t0 = StepProfile.start();
-        gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params, head, C, a.dC, 0, C, false);
+        if (params16 != null) {
+            gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params16, head, C, a.dC, 0, C, false);
+        } else {
+            gemm.gemm(false, false, BT, C, V, dlogits, 0, V, params, head, C, a.dC, 0, C, false);
+        }
         StepProfile.stop(Phase.HEAD_BACKWARD_INPUT, t0, 2.0 * BT * V * C);
         int dh = g(head);
         if (dh >= 0) {
@@ -701,6 +818,7 @@ public final class Llama implements CausalLM {
 
     @Override
     public Decoder newDecoder(int capacity) {
+        requireFloatWeights("the KV-cached decoder of a training model");
         if (adapter != null) {
             throw new IllegalStateException("the KV-cached decoder reads the base weights only: merge the adapter first");
         }
@@ -709,6 +827,7 @@ public final class Llama implements CausalLM {
 
     @Override
     public Llama withVocabSize(int vocabSize) {
+        requireFloatWeights("growing the vocabulary");
         LlamaConfig c = config;
         if (vocabSize < c.vocabSize()) {
             throw new IllegalArgumentException("cannot shrink the vocabulary from " + c.vocabSize() + " to " + vocabSize);

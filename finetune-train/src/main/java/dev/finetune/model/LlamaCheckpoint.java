@@ -1,6 +1,7 @@
 package dev.finetune.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.finetune.kernel.Gemm;
 import dev.finetune.safetensors.AtomicFiles;
 import dev.finetune.safetensors.DType;
 import dev.finetune.safetensors.SafetensorsReader;
@@ -42,10 +43,23 @@ public final class LlamaCheckpoint {
 
     /** Reads {@code dir/config.json} and the weights (single file or sharded). */
     public static Llama load(Path dir) {
+        return load(dir, false);
+    }
+
+    /**
+     * Reads a BF16 checkpoint with its matrices kept in BF16 and frozen ({@link Llama#frozenBf16}: for LoRA,
+     * half the memory of {@link #load}, the same results bit for bit); norms and biases in float. A matrix
+     * stored in another dtype fails with its name (widening F16 or rounding F32 would not be the checkpoint).
+     */
+    public static Llama loadFrozenBf16(Path dir) {
+        return load(dir, true);
+    }
+
+    private static Llama load(Path dir, boolean frozenBf16) {
         Map<String, Path> fileOf = weightFiles(dir);
         boolean oBias = fileOf.containsKey("model.layers.0.self_attn.o_proj.bias");
         LlamaConfig config = LlamaConfig.read(dir.resolve(CONFIG_FILE), oBias);
-        Llama model = new Llama(config);
+        Llama model = frozenBf16 ? Llama.frozenBf16(config) : new Llama(config);
         Set<String> seen = new LinkedHashSet<>();
         String storedHead = null;
         Path headFile = null;
@@ -80,7 +94,15 @@ public final class LlamaCheckpoint {
                         throw new ModelFormatException(file + ": tensor \"" + name + "\" is " + t.dtype()
                                 + "; weights must be F32, F16 or BF16");
                     }
-                    reader.readFloats(name, model.parameters(), v.offset());
+                    if (frozenBf16 && v.rank() == 2) {
+                        if (t.dtype() != DType.BF16) {
+                            throw new ModelFormatException(file + ": tensor \"" + name + "\" is " + t.dtype()
+                                    + "; keeping a base frozen in BF16 needs its matrices stored as BF16 (load it in float instead)");
+                        }
+                        reader.readShorts(name, model.parameters16(), v.offset());
+                    } else {
+                        reader.readFloats(name, model.parameters(), v.offset());
+                    }
                 }
             }
         }
@@ -147,11 +169,12 @@ public final class LlamaCheckpoint {
                 throw new ModelFormatException(file + ": tensor \"" + name + "\" has shape " + t.shapeText()
                         + "; with tie_word_embeddings true it must equal model.embed_tokens.weight " + Arrays.toString(emb.shape()));
             }
-            float[] p = model.parameters();
             long n = t.numel();
             float[] all = reader.readFloats(name);
             for (int i = 0; i < n; i++) {
-                if (Float.floatToIntBits(all[i]) != Float.floatToIntBits(p[emb.offset() + i])) {
+                float stored = model.isFrozenBf16() ? Gemm.bf16(model.parameters16()[emb.offset() + i])
+                        : model.parameters()[emb.offset() + i];
+                if (Float.floatToIntBits(all[i]) != Float.floatToIntBits(stored)) {
                     throw new ModelFormatException(file + ": tensor \"" + name + "\" differs from model.embed_tokens.weight (element "
                             + i + ") although config.json says tie_word_embeddings true");
                 }
