@@ -101,13 +101,21 @@ final class Footprint {
      * two moments), {@code weight_copies} (the best weights and the checkpoint copy), {@code activations}
      * and the task's own buffers ({@code task}: examples, inputs, logits or head scratch).
      */
+    /** A model's weights in bytes: 4 a weight, 2 a matrix weight of a base held frozen in BF16. */
+    private static long weightBytes(CausalLM model) {
+        if (model instanceof dev.finetune.model.Llama llama && llama.isFrozenBf16()) {
+            return array(4, llama.parameters().length) + array(2, llama.parameters16().length - llama.parameters().length);
+        }
+        return array(4, model.parameters().length);
+    }
+
     static Map<String, Long> parts(CausalLM model, CausalLM base, LoraAdapter adapter, Task task, TrainerLoop.Trainable tr,
                                    Task.Plan largest) {
         Map<String, Long> m = new LinkedHashMap<>();
         long params = model.parameters().length;
-        m.put("weights", array(4, params));
+        m.put("weights", weightBytes(model));
         if (base != null && base != model) {
-            m.put("base_weights", array(4, base.parameters().length));
+            m.put("base_weights", weightBytes(base));
         }
         m.put("gradients", array(4, params));
         if (adapter != null) {

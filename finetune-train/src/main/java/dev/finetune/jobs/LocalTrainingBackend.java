@@ -12,6 +12,7 @@ import dev.finetune.lora.LoraAdapter;
 import dev.finetune.metrics.TensorBoardWriter;
 import dev.finetune.model.CausalLM;
 import dev.finetune.model.CausalLMs;
+import dev.finetune.model.LlamaCheckpoint;
 import dev.finetune.spi.TrainingBackend;
 import dev.finetune.tokenizer.ByteLevelBpe;
 import dev.finetune.workspace.ModelFiles;
@@ -94,17 +95,28 @@ public final class LocalTrainingBackend implements TrainingBackend {
         }
     }
 
+    /** Whether LoRA holds a BF16 Llama-family base in BF16 (system property {@code finetune.lora.bf16-base}, default true). */
+    static final boolean BF16_BASE = !"false".equals(System.getProperty("finetune.lora.bf16-base"));
+
     static Setup setUp(Job job, Context ctx, Path baseDir) {
         Hyperparameters hp = job.model().settings().hyperparameters().orElse(Hyperparameters.defaults());
         BaseType type = job.model().settings().baseModel().baseType();
-        CausalLM base = CausalLMs.load(baseDir);
+        boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
+        // LoRA freezes the base: a Llama-family base stored in BF16 stays in BF16 (2 bytes a weight, results
+        // bit for bit those of its float copy); finetune.lora.bf16-base=false keeps the float copy instead
+        boolean bf16Base = lora && BF16_BASE && !CausalLMs.family(baseDir).equals("gpt2")
+                && LlamaCheckpoint.matricesAreBf16(baseDir);
+        CausalLM base = bf16Base ? LlamaCheckpoint.loadFrozenBf16(baseDir) : CausalLMs.load(baseDir);
+        if (bf16Base) {
+            ctx.event("the frozen base stays in BF16, 2 bytes a weight (" + RunEstimator.mib(2L * base.config().parameterCount())
+                    + " instead of " + RunEstimator.mib(4L * base.config().parameterCount()) + " in float)");
+        }
         ByteLevelBpe bpe = ModelFolders.tokenizer(baseDir, base.config().vocabSize());
         TaskFactory.Inputs in = new TaskFactory.Inputs(base, bpe, baseDir, job, ctx, hp);
         TaskFactory.Prepared p = TaskFactory.create(type, in);
         if (p.task().size() == 0) {
             throw new BadRequestException("the train part has no trainable examples");
         }
-        boolean lora = hp.strategyValue().equals(Strategy.STRATEGY_LORA);
         // a GPT-2 base's special tokens (the built-in template's, which pretraining never saw): their embedding
         // rows train under LoRA too. Llama-family bases come with trained special tokens of their own.
         int rowFrom = -1;

@@ -53,6 +53,9 @@ final class ModelPackager {
                         .write(modelDir.resolve(ModelFiles.ADAPTER_EMBEDDINGS));
             }
             model.setAdapter(null);
+            if (model instanceof dev.finetune.model.Llama llama && llama.isFrozenBf16()) {
+                model = llama.toFloat(); // merged in float as the float base would be, saved in the base's dtype
+            }
             t.adapter().mergeInto(model);
         }
         Path tmp = modelDir.resolve(".model.tmp");

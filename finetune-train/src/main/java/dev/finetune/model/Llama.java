@@ -306,6 +306,26 @@ public final class Llama implements CausalLM {
         return m;
     }
 
+    /** This model with its weights in float (a frozen-BF16 one widened, exactly; trainability as after construction). */
+    public Llama toFloat() {
+        if (params16 == null) {
+            return this;
+        }
+        Llama m = new Llama(config, gemm);
+        for (int i = 0; i < tensors.size(); i++) {
+            TensorView v = tensors.get(i);
+            TensorView w = m.tensors.get(i);
+            if (v.rank() == 2) {
+                for (int j = 0; j < v.size(); j++) {
+                    m.params[w.offset() + j] = Gemm.bf16(params16[v.offset() + j]);
+                }
+            } else {
+                System.arraycopy(params, v.offset(), m.params, w.offset(), v.size());
+            }
+        }
+        return m;
+    }
+
     private void requireFloatWeights(String what) {
         if (params16 != null) {
             throw new IllegalStateException(what + " needs the weights in float; this model holds its matrices frozen in BF16 "
@@ -827,7 +847,10 @@ public final class Llama implements CausalLM {
 
     @Override
     public Llama withVocabSize(int vocabSize) {
-        requireFloatWeights("growing the vocabulary");
+        if (params16 != null) {
+            // the new rows are means in float, as the float model makes them: grow a float copy
+            return vocabSize == config.vocabSize() ? this : toFloat().withVocabSize(vocabSize);
+        }
         LlamaConfig c = config;
         if (vocabSize < c.vocabSize()) {
             throw new IllegalArgumentException("cannot shrink the vocabulary from " + c.vocabSize() + " to " + vocabSize);

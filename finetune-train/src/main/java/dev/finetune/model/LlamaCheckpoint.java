@@ -55,6 +55,27 @@ public final class LlamaCheckpoint {
         return load(dir, true);
     }
 
+    /**
+     * Whether every matrix (rank-2 tensor) of the folder's weights is stored as BF16, so that
+     * {@link #loadFrozenBf16} can hold them as they are; reads the files' headers only.
+     */
+    public static boolean matricesAreBf16(Path dir) {
+        boolean any = false;
+        for (Path file : new LinkedHashSet<>(weightFiles(dir).values())) {
+            try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+                for (TensorInfo t : reader.tensors()) {
+                    if (t.shape().length == 2 && !SKIPPED.matcher(t.name()).matches()) {
+                        if (t.dtype() != DType.BF16) {
+                            return false;
+                        }
+                        any = true;
+                    }
+                }
+            }
+        }
+        return any;
+    }
+
     private static Llama load(Path dir, boolean frozenBf16) {
         Map<String, Path> fileOf = weightFiles(dir);
         boolean oBias = fileOf.containsKey("model.layers.0.self_attn.o_proj.bias");

@@ -60,6 +60,62 @@ class LlamaFinetuneTest {
         return base;
     }
 
+    /** {@link #tinyLlama} saved in BF16, as SmolLM2 and most Hub checkpoints are. */
+    static Path tinyBf16Llama(Path dir) throws IOException {
+        Path base = tinyLlama(dir.resolve("f32"));
+        Path bf16 = dir.resolve("tiny-llama-bf16");
+        dev.finetune.model.LlamaCheckpoint.save((Llama) CausalLMs.load(base), bf16, dev.finetune.safetensors.DType.BF16);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
+            Files.copy(base.resolve(f), bf16.resolve(f));
+        }
+        return bf16;
+    }
+
+    /**
+     * LoRA on a BF16 base held frozen in BF16 trains, step for step, the adapter the float copy of the same base
+     * trains (bit for bit), and the whole workflow on such a base ends in a merged BF16 model that answers.
+     */
+    @Test
+    void loraOnABf16BaseHeldInBf16TrainsTheFloatBasesAdapterAndAnswers(@TempDir Path dir) throws Exception {
+        Path base = tinyBf16Llama(dir);
+        assertTrue(dev.finetune.model.LlamaCheckpoint.matricesAreBf16(base));
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        ModelTemplate t = ModelTemplate.load(base, bpe).orElseThrow();
+        var train = dev.finetune.template.ConversationExamples.read(LocalTrainingTest.chatFile(dir), t, 97, 0).examples();
+        Hyperparameters hp = Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).learningRate(0.01)
+                .earlyStoppingPatience(0).seed(3).build();
+        CausalLM widened = CausalLMs.load(base);
+        Llama frozen = dev.finetune.model.LlamaCheckpoint.loadFrozenBf16(base);
+        assertTrue(frozen.isFrozenBf16());
+        LoraAdapter a1 = new LoraAdapter(widened, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
+        TrainerLoop.fit(widened, a1, -1, -1, new LanguageModelTask(widened, train, List.of(), 4), hp,
+                Files.createDirectories(dir.resolve("a")), new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        LoraAdapter a2 = new LoraAdapter(frozen, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
+        TrainerLoop.fit(frozen, a2, -1, -1, new LanguageModelTask(frozen, train, List.of(), 4), hp,
+                Files.createDirectories(dir.resolve("b")), new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        assertArrayEquals(a1.parameters(), a2.parameters());
+        assertFalse(java.util.Arrays.equals(a1.parameters(), new LoraAdapter(widened, 4, 8,
+                LoraAdapter.Targets.QKVO_FFN, 3).parameters()), "the adapter trained");
+
+        try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
+            Dataset d = upload(co, LocalTrainingTest.chatFile(dir), DatasetType.CHAT_FINETUNE_INPUT);
+            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CHAT, d, Hyperparameters.builder().trainEpochs(3)
+                    .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build());
+            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            Map<String, Double> m = done.metrics().orElseThrow();
+            assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy"), m.toString());
+            String id = done.id().orElseThrow();
+            String events = co.finetuning().listEvents(id).toString();
+            assertTrue(events.contains("the frozen base stays in BF16"), events);
+            Path folder = co.finetuning().modelFolder(id);
+            // merged in float and saved in the base's dtype
+            assertTrue(dev.finetune.model.LlamaCheckpoint.matricesAreBf16(folder));
+            ChatResponse r = co.chat(ChatRequest.builder().model(id + "-ft").messages(List.of(ChatMessage.user("hello there!")))
+                    .temperature(0f).maxTokens(8).build());
+            assertFalse(r.text().contains("<|im_"), r.text());
+        }
+    }
+
     static Dataset upload(ClientV2 co, Path file, DatasetType type) {
         return co.wait(co.datasets().create(file, Optional.empty(), DatasetsCreateRequest.builder().name(type.toString())
                 .type(type).build()), WaitOptions.timeout(Duration.ofSeconds(60)).interval(Duration.ofMillis(20)));
