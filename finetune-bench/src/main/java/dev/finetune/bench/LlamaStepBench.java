@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code smollm2_135m}: 30 layers, hidden 576, 9 heads, 3 key/value heads, MLP 1536, vocabulary 49152;
  * B 4, T 128) or a small one ({@code small}: 4 layers, hidden 256, 4/2 heads, MLP 688, vocabulary 8192,
  * B 8, T 128): {@code full} fine-tuning (forward, backward, clipping, AdamW over every weight) or
- * {@code lora} (rank 8, alpha 16 on q_proj and v_proj, base frozen), the shapes
+ * {@code lora} (rank 8, alpha 16 on q_proj and v_proj, base frozen; {@code lora_bf16} with it held in BF16), the shapes
  * {@code ../shared/bench/torchllama.py train 4 128 [8]} times on the PyTorch side.
  */
 @State(Scope.Benchmark)
@@ -40,7 +40,8 @@ public class LlamaStepBench {
     @Param({"small", "smollm2_135m"})
     public String shape;
 
-    @Param({"full", "lora"})
+    /** {@code lora_bf16}: LoRA with the frozen base's matrices held in BF16 ({@code Llama.toFrozenBf16}). */
+    @Param({"full", "lora", "lora_bf16"})
     public String mode;
 
     private CausalLM model;
@@ -75,7 +76,10 @@ public class LlamaStepBench {
         }
         seq = 128;
         model = Llama.randomInit(cfg, 1, 0.02f);
-        if (mode.equals("lora")) {
+        if (mode.equals("lora_bf16")) {
+            model = ((Llama) model).toFrozenBf16();
+        }
+        if (mode.startsWith("lora")) {
             model.setAllTrainable(false);
             lora = new LoraAdapter(model, 8, 16.0, List.of("q_proj", "v_proj"), 2);
             model.setAdapter(lora);
