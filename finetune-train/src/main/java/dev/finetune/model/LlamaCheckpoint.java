@@ -205,9 +205,11 @@ public final class LlamaCheckpoint {
 
     /**
      * Writes {@code dir/model.safetensors} (every tensor in {@code dtype}: F32, BF16 or F16) and
-     * {@code dir/config.json} (with {@code torch_dtype} saying so), each atomically.
+     * {@code dir/config.json} (with {@code torch_dtype} saying so), each atomically. A model held frozen in
+     * BF16 is written from its exact float widening (so saving it as BF16 writes its bits back unchanged).
      */
     public static void save(Llama model, Path dir, DType dtype) {
+        model = model.toFloat();
         LlamaConfig c = model.config();
         String torch = switch (dtype) {
             case F32 -> "float32";

@@ -131,6 +131,27 @@ class FrozenBf16Test {
         }
     }
 
+    /** Saved as BF16, a model held in BF16 writes its bits back unchanged (and reloads to the same bits). */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void savingAFrozenModelWritesItsBitsBack(LlamaConfig config, @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Llama frozen = Llama.randomInit(config, 2, 0.2f).toFrozenBf16();
+        LlamaCheckpoint.save(frozen, dir, dev.finetune.safetensors.DType.BF16);
+        Llama again = LlamaCheckpoint.loadFrozenBf16(dir);
+        for (TensorView v : frozen.tensors()) {
+            TensorView w = again.tensor(v.name());
+            for (int i = 0; i < v.size(); i++) {
+                if (v.rank() == 2) {
+                    assertEquals(frozen.parameters16()[v.offset() + i], again.parameters16()[w.offset() + i], v.name() + "[" + i + "]");
+                } else {
+                    // vectors are float in memory, rounded to BF16 by the BF16 file
+                    assertEquals(HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(frozen.parameters()[v.offset() + i])),
+                            again.parameters()[w.offset() + i], 0f, v.name() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void aFloatCheckpointIsNotSilentlyRoundedToBf16() throws Exception {
         java.nio.file.Path dir = java.nio.file.Path.of(FrozenBf16Test.class.getResource("/reference/llama-tiny").toURI());
