@@ -101,12 +101,9 @@ final class Footprint {
      * two moments), {@code weight_copies} (the best weights and the checkpoint copy), {@code activations}
      * and the task's own buffers ({@code task}: examples, inputs, logits or head scratch).
      */
-    /** A model's weights in bytes: 4 a weight, 2 a matrix weight of a base held frozen in BF16. */
+    /** A model's weights in bytes (4 a weight; 2 a matrix weight of a base held frozen in BF16), as arrays. */
     private static long weightBytes(CausalLM model) {
-        if (model instanceof dev.finetune.model.Llama llama && llama.isFrozenBf16()) {
-            return array(4, llama.parameters().length) + array(2, llama.parameters16().length - llama.parameters().length);
-        }
-        return array(4, model.parameters().length);
+        return array(1, model.weightBytes());
     }
 
     static Map<String, Long> parts(CausalLM model, CausalLM base, LoraAdapter adapter, Task task, TrainerLoop.Trainable tr,

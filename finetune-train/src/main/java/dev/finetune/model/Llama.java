@@ -31,7 +31,8 @@ import java.util.function.Predicate;
  * ..., {@code model.norm.weight}, {@code lm_head.weight} unless tied). Same contract as {@link GPT2}:
  * one flat parameter buffer and one gradient buffer, activations allocated once per (B, T), frozen
  * tensors skipped in backward. The gradient buffer is allocated only when a base tensor trains, so a
- * LoRA run on a frozen base holds the weights once (4 bytes each) plus activations.
+ * LoRA run on a frozen base holds the weights once (4 bytes each, or 2 a matrix weight when the base is
+ * held in BF16: {@link #frozenBf16}) plus activations.
  *
  * <p>Memory: weights 4·P bytes (P = {@link LlamaConfig#parameterCount()}), the same again for
  * gradients under full fine-tuning, and activations of about
@@ -263,6 +264,12 @@ public final class Llama implements CausalLM {
     @Override
     public float[] parameters() {
         return params;
+    }
+
+    /** 4 bytes a weight, or, held frozen in BF16, 4 a norm or bias weight and 2 a matrix weight. */
+    @Override
+    public long weightBytes() {
+        return params16 == null ? 4L * params.length : 4L * params.length + 2L * (params16.length - params.length);
     }
 
     /** Whether the matrices are frozen and held in BF16 ({@link #frozenBf16}). */

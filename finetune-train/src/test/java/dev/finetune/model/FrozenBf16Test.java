@@ -50,6 +50,8 @@ class FrozenBf16Test {
         long floatBytes = 4L * widened.parameters().length;
         long frozenBytes = 4L * frozen.parameters().length + 2L * frozen.parameters16().length;
         assertTrue(frozenBytes < floatBytes * 0.55, frozenBytes + " bytes against " + floatBytes);
+        assertEquals(floatBytes, widened.weightBytes());
+        assertTrue(frozen.weightBytes() <= frozenBytes && frozen.weightBytes() < floatBytes * 0.55, frozen.weightBytes() + " bytes");
 
         List<String> trainedVectors = config.qkvBias()
                 ? List.of("model.norm.weight", "model.layers.1.post_attention_layernorm.weight", "model.layers.0.self_attn.k_proj.bias")
