@@ -855,8 +855,14 @@ public final class Llama implements CausalLM {
     @Override
     public Llama withVocabSize(int vocabSize) {
         if (params16 != null) {
+            if (vocabSize == config.vocabSize()) {
+                Llama m = frozenBf16(config); // a copy, as below, still in BF16
+                System.arraycopy(params, 0, m.params, 0, params.length);
+                System.arraycopy(params16, 0, m.params16, 0, params16.length);
+                return m;
+            }
             // the new rows are means in float, as the float model makes them: grow a float copy
-            return vocabSize == config.vocabSize() ? this : toFloat().withVocabSize(vocabSize);
+            return toFloat().withVocabSize(vocabSize);
         }
         LlamaConfig c = config;
         if (vocabSize < c.vocabSize()) {

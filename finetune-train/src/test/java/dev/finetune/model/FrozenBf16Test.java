@@ -106,6 +106,14 @@ class FrozenBf16Test {
         LoraAdapter lora = new LoraAdapter(frozen, 2, 4, LoraAdapter.Targets.QV, 3);
         e = assertThrows(IllegalStateException.class, () -> lora.mergeInto(frozen));
         assertTrue(e.getMessage().contains("BF16"), e.getMessage());
+        // the vocabulary: the same size is a BF16 copy, a larger one a float copy whose new rows are the float model's
+        Llama same = frozen.withVocabSize(config.vocabSize());
+        assertTrue(same != frozen && same.isFrozenBf16());
+        assertEquals(java.util.Arrays.toString(frozen.parameters16()), java.util.Arrays.toString(same.parameters16()));
+        Llama grown = frozen.withVocabSize(config.vocabSize() + 3);
+        assertTrue(!grown.isFrozenBf16());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(frozen.toFloat().withVocabSize(config.vocabSize() + 3).parameters(),
+                grown.parameters());
         // a vector may train
         frozen.setTrainable("model.norm.weight", true);
         assertTrue(frozen.isTrainable("model.norm.weight"));
