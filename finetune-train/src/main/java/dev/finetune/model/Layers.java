@@ -35,8 +35,10 @@ public final class Layers {
 
     /**
      * Query rows per band of causal attention: band [r0, r1) needs the scores against keys [0, r1) only,
-     * so the products above the diagonal's bands are skipped (at T = 128 and 64-row bands, 75% of the
-     * square's work). {@code -Dfinetune.attention.rows} changes it (for benches).
+     * so the products above the diagonal's bands are skipped: the forward's two and the backward's dP and dq
+     * (at T = 128 and 64-row bands, 75% of their square's work); dv and dk stay one product over all rows.
+     * The results are the whole square's bit for bit for sequences up to the GEMM's deepest k slice (576).
+     * {@code -Dfinetune.attention.rows} changes it (for benches).
      */
     static final int ATTENTION_ROWS = attentionRows();
 
@@ -417,14 +419,14 @@ public final class Layers {
                         int ks = kb + s * kStride;
                         int vs = vb + s * vStride;
                         int os = ob + s * OC;
-                        // in the forward pass's bands: band [r0, r1) of query rows touches keys [0, r1) only
+                        // in the forward pass's bands: band [r0, r1) of query rows touches keys [0, r1) only, so
+                        // dP and dq (sums over hs and over keys, zero past the diagonal) are computed band by band
                         for (int r0 = 0; r0 < n; r0 += band) {
                             int r1 = Math.min(n, r0 + band);
                             int rows = r1 - r0;
                             int ab = a0 + r0 * T;
-                            // dP rows (rows,r1) = dout_h rows · v_kvh[0..r1)ᵀ ; dv_kvh[0..r1) += P rowsᵀ · dout_h rows
+                            // dP rows (rows,r1) = dout_h rows · v_kvh[0..r1)ᵀ
                             gemm.gemm(false, true, rows, r1, hs, dout, os + r0 * OC, OC, v, vs, vStride, datt, ab, T, false);
-                            gemm.gemm(true, false, r1, hs, rows, att, ab, T, dout, os + r0 * OC, OC, dv, vs, vStride, true);
                             for (int t = r0; t < r1; t++) {
                                 int a = a0 + t * T;
                                 int len = t + 1;
@@ -432,14 +434,17 @@ public final class Layers {
                                 for (int t2 = 0; t2 < len; t2++) {
                                     datt[a + t2] = att[a + t2] * (datt[a + t2] - dot) * scale;
                                 }
-                                Arrays.fill(datt, a + len, a + r1, 0f);
+                                Arrays.fill(datt, a + len, a + n, 0f);
                             }
-                            // dq_h rows += dS rows · k_kvh[0..r1) ; dk_kvh[0..r1) += dS rowsᵀ · q_h rows
+                            // dq_h rows += dS rows · k_kvh[0..r1)
                             gemm.gemm(false, false, rows, hs, r1, datt, ab, T, k, ks, kStride, dq, qs + r0 * qStride,
                                     qStride, true);
-                            gemm.gemm(true, false, r1, hs, rows, datt, ab, T, q, qs + r0 * qStride, qStride, dk, ks,
-                                    kStride, true);
                         }
+                        // dv and dk sum over query rows: one product each over all n rows, so that their sums are
+                        // the whole square's, bit for bit (bands would add each band's sum separately)
+                        // dv_kvh (n,hs) += Pᵀ · dout_h ; dk_kvh (n,hs) += dSᵀ · q_h
+                        gemm.gemm(true, false, n, hs, n, att, a0, T, dout, os, OC, dv, vs, vStride, true);
+                        gemm.gemm(true, false, n, hs, n, datt, a0, T, q, qs, qStride, dk, ks, kStride, true);
                     }
                 }
             }
