@@ -53,8 +53,8 @@ final class ModelPackager {
                         .write(modelDir.resolve(ModelFiles.ADAPTER_EMBEDDINGS));
             }
             model.setAdapter(null);
-            if (model instanceof dev.finetune.model.Llama llama && llama.isFrozenBf16()) {
-                model = llama.toFloat(); // merged in float as the float base would be, saved in the base's dtype
+            if (model instanceof dev.finetune.model.Llama llama) {
+                model = llama.toFloat(); // a base held in BF16 merges in float, as the float base would, and saves in its dtype
             }
             t.adapter().mergeInto(model);
         }

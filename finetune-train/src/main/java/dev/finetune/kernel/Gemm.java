@@ -30,9 +30,4 @@ public interface Gemm {
               short[] b, int bOff, int ldb,
               float[] c, int cOff, int ldc,
               boolean accumulate);
-
-    /** The float a BF16 bit pattern stands for (exact: BF16 is float with the low 16 mantissa bits zero). */
-    static float bf16(short bits) {
-        return Float.intBitsToFloat(bits << 16);
-    }
 }

@@ -1,5 +1,7 @@
 package dev.finetune.kernel;
 
+import dev.finetune.safetensors.HalfFloats;
+
 /**
  * The reference {@link Gemm}: a plain triple loop with a double accumulator. Slow and obviously right;
  * the fast kernels are tested against it.
@@ -21,7 +23,7 @@ public final class NaiveGemm implements Gemm {
                      short[] b, int bOff, int ldb,
                      float[] c, int cOff, int ldc,
                      boolean accumulate) {
-        run(transA, transB, m, n, k, a, aOff, lda, i -> Gemm.bf16(b[i]), bOff, ldb, c, cOff, ldc, accumulate);
+        run(transA, transB, m, n, k, a, aOff, lda, i -> HalfFloats.bf16ToFloat(b[i]), bOff, ldb, c, cOff, ldc, accumulate);
     }
 
     /** B's element at an index of its array, in whatever type B is stored. */

@@ -1,5 +1,7 @@
 package dev.finetune.kernel;
 
+import dev.finetune.safetensors.HalfFloats;
+
 /**
  * The blocked GEMM shared by the plain-Java and the Vector API kernels, in the usual three-level
  * shape: for each {@code KC}-deep slice of k, pack a panel of op(B) ({@code KC x NC}, in column strips
@@ -352,7 +354,7 @@ abstract class PackedGemm implements Gemm {
             int from = src + s * nr;
             int to = dst + s * stripSize;
             for (int j = 0; j < nr; j++) {
-                bPack[to + j] = Gemm.bf16(b[from + j]);
+                bPack[to + j] = HalfFloats.bf16ToFloat(b[from + j]);
             }
         }
     }
@@ -382,7 +384,7 @@ abstract class PackedGemm implements Gemm {
                 int src = transB ? bOff + (jStart + j) * ldb + p0 : bOff + p0 * ldb + jStart + j;
                 int step = transB ? 1 : ldb;
                 for (int p = 0; p < kc; p++) {
-                    bPack[base + p * nr + j] = j < cols ? Gemm.bf16(b[src + p * step]) : 0f;
+                    bPack[base + p * nr + j] = j < cols ? HalfFloats.bf16ToFloat(b[src + p * step]) : 0f;
                 }
             }
         }

@@ -1,9 +1,6 @@
 package dev.finetune.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -78,28 +75,15 @@ public final class VectorGemm extends PackedGemm {
         }
     }
 
-    /** One row of a BF16 B's full strips: 8 shorts at a time widened to int lanes and shifted into floats. */
+    /** One row of a BF16 B's full strips, widened in registers two vectors a strip (as {@link VectorMatVec} reads BF16). */
     @Override
     void packRow16(short[] b, int src, float[] bPack, int dst, int strips, int stripSize) {
-        if (L != 8) {
-            super.packRow16(b, src, bPack, dst, strips, stripSize);
-            return;
-        }
         for (int s = 0; s < strips; s++) {
             int from = src + s * NR;
             int to = dst + s * stripSize;
-            widen(b, from).intoArray(bPack, to);
-            widen(b, from + L).intoArray(bPack, to + L);
+            VectorMatVec.bf16(b, from).intoArray(bPack, to);
+            VectorMatVec.bf16(b, from + L).intoArray(bPack, to + L);
         }
-    }
-
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I32 = IntVector.SPECIES_256;
-
-    /** Eight BF16 values from {@code b[o..]} as floats (8-lane machines). */
-    private static FloatVector widen(short[] b, int o) {
-        IntVector v = (IntVector) ShortVector.fromArray(S16, b, o).convertShape(VectorOperators.S2I, I32, 0);
-        return (FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().reinterpretShape(S, 0);
     }
 
     @Override

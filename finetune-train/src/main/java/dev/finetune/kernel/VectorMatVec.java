@@ -130,8 +130,8 @@ public final class VectorMatVec implements MatVecKernel {
         }
     }
 
-    /** L BF16 weights from {@code w[o..]} as floats: widen to int, shift into the high half. */
-    private static FloatVector bf16(short[] w, int o) {
+    /** L BF16 weights from {@code w[o..]} as floats: widen to int, shift into the high half (also the GEMM's BF16 pack). */
+    static FloatVector bf16(short[] w, int o) {
         IntVector v = (IntVector) ShortVector.fromArray(S, w, o).convertShape(VectorOperators.S2I, I, 0);
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }

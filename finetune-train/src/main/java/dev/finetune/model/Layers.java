@@ -5,6 +5,7 @@ import dev.finetune.kernel.Gemm;
 import dev.finetune.kernel.Parallel;
 import dev.finetune.kernel.StepProfile;
 import dev.finetune.kernel.StepProfile.Phase;
+import dev.finetune.safetensors.HalfFloats;
 import java.util.Arrays;
 
 /**
@@ -179,17 +180,22 @@ public final class Layers {
         });
     }
 
+    /** Each of the N rows of out (N,OC) set to the bias at {@code bias[bOff ..]} (the products then add into it); bOff -1: none. */
+    private static void broadcastBias(float[] out, float[] bias, int bOff, int N, int OC) {
+        if (bOff >= 0) {
+            for (int r = 0; r < N; r++) {
+                System.arraycopy(bias, bOff, out, r * OC, OC);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // matmul: a Conv1D layer, weight stored [in, out] as HuggingFace's GPT-2 keeps it
 
     /** out (N,OC) = inp (N,C) · weight (C,OC) + bias (OC); bOff -1 for no bias. */
     public static void matmulForward(Gemm gemm, float[] out, float[] inp, float[] p, int wOff, int bOff, int N, int C, int OC) {
         long t0 = StepProfile.start();
-        if (bOff >= 0) {
-            for (int r = 0; r < N; r++) {
-                System.arraycopy(p, bOff, out, r * OC, OC);
-            }
-        }
+        broadcastBias(out, p, bOff, N, OC);
         gemm.gemm(false, false, N, OC, C, inp, 0, C, p, wOff, OC, out, 0, OC, bOff >= 0);
         StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
     }
@@ -548,7 +554,7 @@ public final class Layers {
         for (int r = 0; r < N; r++) {
             int src = wOff + tokens[r] * C;
             for (int i = 0; i < C; i++) {
-                out[r * C + i] = Gemm.bf16(w16[src + i]);
+                out[r * C + i] = HalfFloats.bf16ToFloat(w16[src + i]);
             }
         }
         StepProfile.stop(Phase.RESIDUAL_EMBEDDING, t0);
@@ -619,11 +625,7 @@ public final class Layers {
     /** out (N,OC) = inp (N,C) · weightᵀ + bias, weight (OC,C); bOff -1 for no bias. */
     public static void linearForward(Gemm gemm, float[] out, float[] inp, float[] p, int wOff, int bOff, int N, int C, int OC) {
         long t0 = StepProfile.start();
-        if (bOff >= 0) {
-            for (int r = 0; r < N; r++) {
-                System.arraycopy(p, bOff, out, r * OC, OC);
-            }
-        }
+        broadcastBias(out, p, bOff, N, OC);
         gemm.gemm(false, true, N, OC, C, inp, 0, C, p, wOff, C, out, 0, OC, bOff >= 0);
         StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
     }
@@ -632,11 +634,7 @@ public final class Layers {
     public static void linearForward(Gemm gemm, float[] out, float[] inp, short[] w16, int wOff, float[] bias, int bOff,
                                      int N, int C, int OC) {
         long t0 = StepProfile.start();
-        if (bOff >= 0) {
-            for (int r = 0; r < N; r++) {
-                System.arraycopy(bias, bOff, out, r * OC, OC);
-            }
-        }
+        broadcastBias(out, bias, bOff, N, OC);
         gemm.gemm(false, true, N, OC, C, inp, 0, C, w16, wOff, C, out, 0, OC, bOff >= 0);
         StepProfile.stop(Phase.MATMUL_FORWARD, t0, 2.0 * N * C * OC);
     }

@@ -5,6 +5,7 @@ import dev.finetune.kernel.Kernels;
 import dev.finetune.kernel.StepProfile;
 import dev.finetune.kernel.StepProfile.Phase;
 import dev.finetune.optim.AdamW;
+import dev.finetune.safetensors.HalfFloats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -295,49 +296,36 @@ public final class Llama implements CausalLM {
      * a BF16 checkpoint) and its norms and biases copied; nothing of it trainable. The adapter is not carried.
      */
     public Llama toFrozenBf16() {
-        if (params16 != null) {
-            return this;
-        }
-        Llama m = frozenBf16(config);
-        for (int i = 0; i < tensors.size(); i++) {
-            TensorView v = tensors.get(i);
-            TensorView w = m.tensors.get(i);
-            if (v.rank() == 2) {
-                for (int j = 0; j < v.size(); j++) {
-                    m.params16[w.offset() + j] = (short) dev.finetune.safetensors.HalfFloats.floatToBf16(params[v.offset() + j]);
-                }
-            } else {
-                System.arraycopy(params, v.offset(), m.params, w.offset(), v.size());
-            }
-        }
-        return m;
+        return params16 != null ? this : convertInto(frozenBf16(config));
     }
 
     /** This model with its weights in float (a frozen-BF16 one widened, exactly; trainability as after construction). */
     public Llama toFloat() {
-        if (params16 == null) {
-            return this;
-        }
-        Llama m = new Llama(config, gemm);
+        return params16 == null ? this : convertInto(new Llama(config, gemm));
+    }
+
+    /**
+     * Copies this model's weights into {@code m}, a model of the same config in the other storage: matrices
+     * rounded to BF16 (to nearest even) or widened from it (exact), norms and biases copied. Returns m.
+     */
+    private Llama convertInto(Llama m) {
         for (int i = 0; i < tensors.size(); i++) {
             TensorView v = tensors.get(i);
-            TensorView w = m.tensors.get(i);
-            if (v.rank() == 2) {
+            int from = v.offset();
+            int to = m.tensors.get(i).offset();
+            if (v.rank() != 2) {
+                System.arraycopy(params, from, m.params, to, v.size());
+            } else if (m.params16 != null) {
                 for (int j = 0; j < v.size(); j++) {
-                    m.params[w.offset() + j] = Gemm.bf16(params16[v.offset() + j]);
+                    m.params16[to + j] = (short) HalfFloats.floatToBf16(params[from + j]);
                 }
             } else {
-                System.arraycopy(params, v.offset(), m.params, w.offset(), v.size());
+                for (int j = 0; j < v.size(); j++) {
+                    m.params[to + j] = HalfFloats.bf16ToFloat(params16[from + j]);
+                }
             }
         }
         return m;
-    }
-
-    private void requireFloatWeights(String what) {
-        if (params16 != null) {
-            throw new IllegalStateException(what + " needs the weights in float; this model holds its matrices frozen in BF16 "
-                    + "(Llama.frozenBf16): load the checkpoint with LlamaCheckpoint.load for it");
-        }
     }
 
     @Override
@@ -845,7 +833,10 @@ public final class Llama implements CausalLM {
 
     @Override
     public Decoder newDecoder(int capacity) {
-        requireFloatWeights("the KV-cached decoder of a training model");
+        if (params16 != null) {
+            throw new IllegalStateException("the KV-cached decoder of a training model needs the weights in float; this model "
+                    + "holds its matrices frozen in BF16 (Llama.frozenBf16): load the checkpoint with LlamaCheckpoint.load for it");
+        }
         if (adapter != null) {
             throw new IllegalStateException("the KV-cached decoder reads the base weights only: merge the adapter first");
         }

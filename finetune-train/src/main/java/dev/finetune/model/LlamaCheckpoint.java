@@ -1,9 +1,9 @@
 package dev.finetune.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.finetune.kernel.Gemm;
 import dev.finetune.safetensors.AtomicFiles;
 import dev.finetune.safetensors.DType;
+import dev.finetune.safetensors.HalfFloats;
 import dev.finetune.safetensors.SafetensorsReader;
 import dev.finetune.safetensors.SafetensorsWriter;
 import dev.finetune.safetensors.TensorInfo;
@@ -193,7 +193,7 @@ public final class LlamaCheckpoint {
             long n = t.numel();
             float[] all = reader.readFloats(name);
             for (int i = 0; i < n; i++) {
-                float stored = model.isFrozenBf16() ? Gemm.bf16(model.parameters16()[emb.offset() + i])
+                float stored = model.isFrozenBf16() ? HalfFloats.bf16ToFloat(model.parameters16()[emb.offset() + i])
                         : model.parameters()[emb.offset() + i];
                 if (Float.floatToIntBits(all[i]) != Float.floatToIntBits(stored)) {
                     throw new ModelFormatException(file + ": tensor \"" + name + "\" differs from model.embed_tokens.weight (element "

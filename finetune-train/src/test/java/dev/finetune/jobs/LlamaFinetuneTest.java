@@ -28,6 +28,7 @@ import dev.finetune.model.CausalLMs;
 import dev.finetune.model.Llama;
 import dev.finetune.model.LlamaConfig;
 import dev.finetune.safetensors.SafetensorsReader;
+import dev.finetune.template.ChatTemplate;
 import dev.finetune.template.ModelTemplate;
 import dev.finetune.template.ReferenceFamilies;
 import dev.finetune.tokenizer.BpeFiles;
@@ -79,29 +80,18 @@ class LlamaFinetuneTest {
     void loraOnABf16BaseHeldInBf16TrainsTheFloatBasesAdapterAndAnswers(@TempDir Path dir) throws Exception {
         Path base = tinyBf16Llama(dir);
         assertTrue(dev.finetune.model.LlamaCheckpoint.matricesAreBf16(base));
-        ByteLevelBpe bpe = BpeFiles.load(base);
-        ModelTemplate t = ModelTemplate.load(base, bpe).orElseThrow();
-        var train = dev.finetune.template.ConversationExamples.read(LocalTrainingTest.chatFile(dir), t, 97, 0).examples();
-        Hyperparameters hp = Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).learningRate(0.01)
-                .earlyStoppingPatience(0).seed(3).build();
+        List<ChatTemplate.Example> train = chatExamples(base, dir);
         CausalLM widened = CausalLMs.load(base);
         Llama frozen = dev.finetune.model.LlamaCheckpoint.loadFrozenBf16(base);
         assertTrue(frozen.isFrozenBf16());
-        LoraAdapter a1 = new LoraAdapter(widened, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
-        TrainerLoop.fit(widened, a1, -1, -1, new LanguageModelTask(widened, train, List.of(), 4), hp,
-                Files.createDirectories(dir.resolve("a")), new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
-        LoraAdapter a2 = new LoraAdapter(frozen, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
-        TrainerLoop.fit(frozen, a2, -1, -1, new LanguageModelTask(frozen, train, List.of(), 4), hp,
-                Files.createDirectories(dir.resolve("b")), new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        LoraAdapter a1 = fitLora(widened, train, Files.createDirectories(dir.resolve("a")), Integer.MAX_VALUE);
+        LoraAdapter a2 = fitLora(frozen, train, Files.createDirectories(dir.resolve("b")), Integer.MAX_VALUE);
         assertArrayEquals(a1.parameters(), a2.parameters());
         assertFalse(java.util.Arrays.equals(a1.parameters(), new LoraAdapter(widened, 4, 8,
                 LoraAdapter.Targets.QKVO_FFN, 3).parameters()), "the adapter trained");
 
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
-            Dataset d = upload(co, LocalTrainingTest.chatFile(dir), DatasetType.CHAT_FINETUNE_INPUT);
-            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CHAT, d, Hyperparameters.builder().trainEpochs(3)
-                    .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build());
-            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            FinetunedModel done = chatFineTune(co, base, dir);
             Map<String, Double> m = done.metrics().orElseThrow();
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy"), m.toString());
             String id = done.id().orElseThrow();
@@ -114,6 +104,32 @@ class LlamaFinetuneTest {
                     .temperature(0f).maxTokens(8).build());
             assertFalse(r.text().contains("<|im_"), r.text());
         }
+    }
+
+    /** The test chat file's conversations through the base folder's own template. */
+    static List<ChatTemplate.Example> chatExamples(Path base, Path dir) throws IOException {
+        ByteLevelBpe bpe = BpeFiles.load(base);
+        ModelTemplate t = ModelTemplate.load(base, bpe).orElseThrow();
+        return dev.finetune.template.ConversationExamples.read(LocalTrainingTest.chatFile(dir), t, 97, 0).examples();
+    }
+
+    /** LoRA (rank 4, alpha 8, every linear layer, seed 3) on {@code model} by the trainer loop, 2 epochs, stopping at {@code stopAt}. */
+    static LoraAdapter fitLora(CausalLM model, List<ChatTemplate.Example> train, Path out, int stopAt) throws Exception {
+        Hyperparameters hp = Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).learningRate(0.01)
+                .earlyStoppingPatience(0).seed(3).build();
+        LoraAdapter a = new LoraAdapter(model, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
+        TrainerLoop.fit(model, a, -1, -1, new LanguageModelTask(model, train, List.of(), 4), hp, out,
+                new LocalTrainingTest.StopAfter(stopAt));
+        return a;
+    }
+
+    /** The chat fine-tune both chat tests run (LoRA, 3 epochs of the test chat file), checked READY. */
+    static FinetunedModel chatFineTune(ClientV2 co, Path base, Path dir) throws IOException {
+        Dataset d = upload(co, LocalTrainingTest.chatFile(dir), DatasetType.CHAT_FINETUNE_INPUT);
+        FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CHAT, d, Hyperparameters.builder().trainEpochs(3)
+                .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build());
+        assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+        return done;
     }
 
     static Dataset upload(ClientV2 co, Path file, DatasetType type) {
@@ -131,10 +147,7 @@ class LlamaFinetuneTest {
     void aLoraChatFineTuneOfALlamaLowersTheEvalLossSavesPeftAndAnswers(@TempDir Path dir) throws Exception {
         Path base = tinyLlama(dir);
         try (ClientV2 co = ClientV2.builder().workspace(dir.resolve("ws")).build()) {
-            Dataset d = upload(co, LocalTrainingTest.chatFile(dir), DatasetType.CHAT_FINETUNE_INPUT);
-            FinetunedModel done = train(co, base, BaseType.BASE_TYPE_CHAT, d, Hyperparameters.builder().trainEpochs(3)
-                    .trainBatchSize(4).learningRate(0.01).earlyStoppingPatience(0).build());
-            assertEquals(Status.STATUS_READY, done.status().orElseThrow(), done.failureReason().orElse(""));
+            FinetunedModel done = chatFineTune(co, base, dir);
             Map<String, Double> m = done.metrics().orElseThrow();
             // lower, and by more than the noise of the eval set: the paired interval of the change excludes 0
             assertTrue(m.get("cross_entropy") < m.get("baseline_cross_entropy"), m.toString());
@@ -175,23 +188,11 @@ class LlamaFinetuneTest {
     @Test
     void theLoopResumesBitForBitOnALlama(@TempDir Path dir) throws Exception {
         Path base = tinyLlama(dir);
-        ByteLevelBpe bpe = BpeFiles.load(base);
-        ModelTemplate t = ModelTemplate.load(base, bpe).orElseThrow();
-        var train = dev.finetune.template.ConversationExamples.read(LocalTrainingTest.chatFile(dir), t, 97, 0).examples();
-        Hyperparameters hp = Hyperparameters.builder().trainEpochs(2).trainBatchSize(4).learningRate(0.01)
-                .earlyStoppingPatience(0).seed(3).build();
-        CausalLM straight = CausalLMs.load(base);
-        LoraAdapter a1 = new LoraAdapter(straight, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
-        TrainerLoop.fit(straight, a1, -1, -1, new LanguageModelTask(straight, train, List.of(), 4), hp,
-                Files.createDirectories(dir.resolve("a")), new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        List<ChatTemplate.Example> train = chatExamples(base, dir);
+        LoraAdapter a1 = fitLora(CausalLMs.load(base), train, Files.createDirectories(dir.resolve("a")), Integer.MAX_VALUE);
         Path b = Files.createDirectories(dir.resolve("b"));
-        CausalLM first = CausalLMs.load(base);
-        LoraAdapter a2 = new LoraAdapter(first, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
-        TrainerLoop.fit(first, a2, -1, -1, new LanguageModelTask(first, train, List.of(), 4), hp, b, new LocalTrainingTest.StopAfter(5));
-        CausalLM resumed = CausalLMs.load(base);
-        LoraAdapter a3 = new LoraAdapter(resumed, 4, 8, LoraAdapter.Targets.QKVO_FFN, 3);
-        TrainerLoop.fit(resumed, a3, -1, -1, new LanguageModelTask(resumed, train, List.of(), 4), hp, b,
-                new LocalTrainingTest.StopAfter(Integer.MAX_VALUE));
+        fitLora(CausalLMs.load(base), train, b, 5);
+        LoraAdapter a3 = fitLora(CausalLMs.load(base), train, b, Integer.MAX_VALUE);
         assertArrayEquals(a1.parameters(), a3.parameters());
         assertFalse(java.util.Arrays.equals(a1.parameters(), new LoraAdapter(CausalLMs.load(base), 4, 8,
                 LoraAdapter.Targets.QKVO_FFN, 3).parameters()), "the adapter trained");
